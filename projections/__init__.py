@@ -1,0 +1,1 @@
+"""Projection workers: read models built from ledger.journal, rebuildable from the journal."""

@@ -1,0 +1,53 @@
+"""order_escrow: per order, what was captured and what its escrow holds now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import psycopg
+
+from services.domain.journal import PostedTransaction
+
+from .upsert import add_deltas
+
+ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
+_INDEX = {name: i for i, name in enumerate(ADDED)}
+
+
+def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
+    """order_id -> {currency, deltas[ADDED], release_due_at, last seq}."""
+    out: dict[str, dict] = {}
+    for p in txns:
+        t = p.transaction
+        if t.order_id is None:
+            continue
+        row = out.get(t.order_id)
+        if row is None:
+            row = out[t.order_id] = {"currency": t.postings[0].currency, "d": [0] * len(ADDED),
+                                     "release_due_at": None, "seq": 0}
+        d = row["d"]
+        row["seq"] = p.seq
+        if t.kind == "capture":
+            d[_INDEX["captured"]] += sum(x.amount_minor for x in t.postings if x.amount_minor > 0)
+            due = t.metadata.get("release_due_at")
+            row["release_due_at"] = datetime.fromisoformat(due) if due else None
+        for x in t.postings:
+            parts = x.account.split(":")
+            if parts[0] != "order" or parts[1] != t.order_id:
+                continue
+            if parts[2] == "escrow":
+                d[_INDEX[f"escrow_{parts[3]}"]] -= x.amount_minor
+                if x.amount_minor > 0 and t.kind in ("release", "refund"):
+                    d[_INDEX["released" if t.kind == "release" else "refunded"]] += x.amount_minor
+            elif parts[2] == "dispute":
+                d[_INDEX["disputed"]] -= x.amount_minor
+    return out
+
+
+def write(conn: psycopg.Connection, deltas: dict[str, dict]) -> None:
+    add_deltas(
+        conn, "order_escrow", keys=("order_id",), added=ADDED, replaced=("as_of_seq",),
+        keep=("currency", "release_due_at"),
+        rows=[(oid, *r["d"], r["seq"], r["currency"], r["release_due_at"]) for oid, r in deltas.items()],
+    )

@@ -1,0 +1,38 @@
+"""seller_balances: what each seller has in escrow, payable, in flight, paid out,
+withheld and on hold, per currency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import psycopg
+
+from services.domain.journal import PostedTransaction
+
+from .upsert import add_deltas
+
+COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
+_ESCROW, _PAYABLE = 0, 1
+
+
+def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
+    """(seller_id, currency) -> [escrow, payable, in_flight, paid_out, withheld, on_hold, last seq]."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for p in txns:
+        for x in p.transaction.postings:
+            parts = x.account.split(":")
+            if parts[0] == "order" and len(parts) == 5 and parts[2] == "escrow" and parts[3] == "seller":
+                seller, col = parts[4], _ESCROW
+            elif parts[0] == "seller" and len(parts) == 3 and parts[2] == "payable":
+                seller, col = parts[1], _PAYABLE
+            else:
+                continue
+            row = out.setdefault((seller, x.currency), [0] * (len(COLUMNS) + 1))
+            row[col] -= x.amount_minor  # liabilities: a credit increases what the seller is owed
+            row[-1] = p.seq
+    return out
+
+
+def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
+    add_deltas(conn, "seller_balances", keys=("seller_id", "currency"), added=COLUMNS,
+               replaced=("as_of_seq",), rows=[(*k, *v) for k, v in deltas.items()])

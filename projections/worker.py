@@ -1,0 +1,151 @@
+"""The projection worker: consumes ledger.journal in seq order and applies each batch
+to every read model in ONE transaction together with its position (last seq and the
+Kafka offset). Seq it already has (a relay re-publish) are skipped; a gap stops it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+import structlog
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+from services import faults
+from services.domain.errors import PermanentError, Rejected, TransientError
+from services.domain.journal import PostedTransaction, Posting, Transaction
+from services.runloop import Stop, with_retries
+from services.store import db
+from services.store.journal import transaction_uuid
+from services.wire.avro import SchemaRegistry
+
+from . import account_balances, order_escrow, seller_balances
+
+log = structlog.get_logger()
+NAME = "read_models"
+READ_MODELS = (seller_balances, order_escrow, account_balances)
+
+
+def posted_from_record(r: dict) -> PostedTransaction:
+    return PostedTransaction(
+        seq=r["seq"],
+        recorded_at=r["recorded_at"],
+        transaction=Transaction(
+            transaction_id=transaction_uuid(r["transaction_id"]),
+            kind=r["kind"],
+            event_id=r["event_id"],
+            occurred_at=r["occurred_at"],
+            postings=tuple(Posting(x["account"], x["currency"], x["amount"]) for x in r["postings"]),
+            order_id=r["order_id"],
+            batch_id=r["batch_id"],
+            reverses_transaction_id=transaction_uuid(r["reverses_transaction_id"]),
+            metadata=dict(r["metadata"]),
+        ),
+    )
+
+
+def apply(conn: psycopg.Connection, txns: Sequence[PostedTransaction]) -> None:
+    """Fold a contiguous run of transactions into every read model (caller holds the transaction)."""
+    for model in READ_MODELS:
+        model.write(conn, model.fold(txns))
+
+
+def load_position(conn: psycopg.Connection, *, for_update: bool = False) -> tuple[int, int | None]:
+    sql = "SELECT last_seq, next_offset FROM projection_positions WHERE projection = %s"
+    row = conn.execute(sql + (" FOR UPDATE" if for_update else ""), (NAME,)).fetchone()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def store_position(conn: psycopg.Connection, last_seq: int, topic: str | None, partition: int | None,
+                   next_offset: int | None) -> None:
+    conn.execute(
+        "INSERT INTO projection_positions (projection, last_seq, topic, partition, next_offset)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq,"
+        " topic = coalesce(EXCLUDED.topic, projection_positions.topic),"
+        " partition = coalesce(EXCLUDED.partition, projection_positions.partition),"
+        " next_offset = coalesce(EXCLUDED.next_offset, projection_positions.next_offset), updated_at = now()",
+        (NAME, last_seq, topic, partition, next_offset),
+    )
+
+
+@dataclass
+class Totals:
+    batches: int = 0
+    applied: int = 0
+    skipped: int = 0
+
+
+class ProjectionWorker:
+    def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
+                 journal_topic: str, batch_max: int, batch_timeout_s: float):
+        self.consumer = consumer
+        self.conn = conn
+        self.registry = registry
+        self.topic = journal_topic
+        self.batch_max = batch_max
+        self.batch_timeout_s = batch_timeout_s
+        self.totals = Totals()
+        self.assigned_at: float | None = None  # idle time counts only once partitions are assigned
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        _, next_offset = load_position(self.conn)
+        for tp in partitions:
+            tp.offset = next_offset if next_offset is not None else OFFSET_BEGINNING
+        consumer.assign(partitions)
+        self.assigned_at = time.monotonic()
+        log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
+
+    def apply_batch(self, records: list[tuple[int, int, PostedTransaction]]) -> int:
+        """records: (partition, offset, txn). Returns how many were applied."""
+
+        def write() -> int:
+            with db.translated(), self.conn.transaction():
+                last_seq, _ = load_position(self.conn, for_update=True)
+                fresh = [p for _, _, p in records if p.seq > last_seq]
+                expected = last_seq + 1
+                for p in fresh:
+                    if p.seq != expected:
+                        raise PermanentError(f"journal gap: expected seq {expected}, got {p.seq}")
+                    expected += 1
+                apply(self.conn, fresh)
+                part, off, _ = records[-1]
+                store_position(self.conn, expected - 1, self.topic, part, off + 1)
+            self.totals.skipped += len(records) - len(fresh)
+            return len(fresh)
+
+        return with_retries(write, what="project_batch")
+
+    def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
+        self.consumer.subscribe([self.topic], on_assign=self._on_assign)
+        last_activity = time.monotonic()
+        try:
+            while not stop.requested:
+                msgs = self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s)
+                if not msgs:
+                    idle_from = max(last_activity, self.assigned_at or float("inf"))
+                    if idle_exit_s is not None and time.monotonic() - idle_from > idle_exit_s:
+                        break
+                    continue
+                last_activity = time.monotonic()
+                records = []
+                for m in msgs:
+                    if m.error():
+                        if m.error().retriable():
+                            raise TransientError(f"Kafka: {m.error()}")
+                        raise KafkaException(m.error())
+                    try:
+                        _, rec = self.registry.decode(m.value())
+                    except Rejected as r:
+                        raise PermanentError(f"undecodable journal message at offset {m.offset()}: {r}") from r
+                    records.append((m.partition(), m.offset(), posted_from_record(rec)))
+                applied = self.apply_batch(records)
+                faults.crash_point("projector_after_db_commit")
+                self.totals.batches += 1
+                self.totals.applied += applied
+                log.info("journal_projected", applied=applied, last_seq=records[-1][2].seq,
+                         total_applied=self.totals.applied)
+        finally:
+            self.consumer.close()
+        log.info("projection_worker_stopped", **vars(self.totals))
+        return self.totals

@@ -1,0 +1,1 @@
+"""Splitbook services: the domain core and the adapters around it."""

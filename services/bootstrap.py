@@ -1,0 +1,69 @@
+"""The one place that builds concrete adapters from Settings. Nothing connects at import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from confluent_kafka import Consumer, Producer
+
+from projections.worker import ProjectionWorker
+from services.domain.rules import Policy
+from services.kafka import topics
+from services.kafka.config import consumer_config, producer_config
+from services.posting.consumer import PostingConsumer
+from services.posting.handlers import input_topics
+from services.relay.relay import Relay
+from services.settings import Settings
+from services.store import db
+from services.store.migrate import migrate
+from services.wire.avro import SchemaRegistry
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(escrow_window=timedelta(days=settings.escrow_window_days))
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate the database and create the topics (both idempotent)."""
+    with db.connect(settings.database_url) as conn:
+        migrate(conn)
+    topics.ensure_topics(settings.kafka_bootstrap_servers, settings.topic_prefix)
+
+
+def posting_consumer(settings: Settings) -> PostingConsumer:
+    return PostingConsumer(
+        consumer=Consumer(consumer_config(settings, "posting")),
+        conn=db.connect(settings.database_url, application_name="splitbook-posting"),
+        registry=SchemaRegistry.from_dir(),
+        policy=policy(settings),
+        topics=[settings.topic(t) for t in input_topics()],
+        topic_of=settings.topic,
+        batch_max=settings.batch_max_messages,
+        batch_timeout_s=settings.batch_timeout_s,
+    )
+
+
+def relay(settings: Settings) -> Relay:
+    return Relay(
+        conn=db.connect(settings.database_url, application_name="splitbook-relay"),
+        listen_conn=db.connect(settings.database_url, application_name="splitbook-relay-listen"),
+        producer=Producer(producer_config(settings)),
+        registry=SchemaRegistry.from_dir(),
+        journal_topic=settings.topic(topics.JOURNAL),
+        rejected_topic=settings.topic(topics.REJECTED),
+    )
+
+
+def projection_worker(settings: Settings) -> ProjectionWorker:
+    return ProjectionWorker(
+        consumer=Consumer(consumer_config(settings, "projections")),
+        conn=db.connect(settings.database_url, application_name="splitbook-projections"),
+        registry=SchemaRegistry.from_dir(),
+        journal_topic=settings.topic(topics.JOURNAL),
+        batch_max=settings.batch_max_messages,
+        batch_timeout_s=settings.batch_timeout_s,
+    )
+
+
+def producer(settings: Settings) -> Producer:
+    return Producer(producer_config(settings))

@@ -1,0 +1,167 @@
+"""splitbook: run the pipeline's workers, publish a simulated day, show balances.
+
+Every error is one readable line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+import structlog
+
+from services import bootstrap, logs, progress, reports
+from services.domain.errors import ConfigError, SplitbookError
+from services.runloop import Stop
+from services.settings import Settings
+from services.store import db
+
+log = structlog.get_logger()
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + error
+        self.exit(2, f"splitbook: error: {message} (see --help)\n")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be positive")
+    return n
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="splitbook", description="Splitbook: an event-sourced double-entry ledger for marketplaces.")
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    sub.add_parser("migrate", help="apply database migrations and create the Kafka topics")
+    for name, text in (("post", "run the posting consumer (the journal's only writer)"),
+                       ("relay", "publish the journal to ledger.journal and rejections to ledger.rejected"),
+                       ("project", "run the projection worker (read models)")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("--idle-exit-s", type=float, default=None, help="exit after this long with nothing to do")
+    sub.add_parser("rebuild", help="rebuild every read model from the journal")
+
+    sp = sub.add_parser("simulate", help="publish a simulated marketplace day to marketplace.orders")
+    sp.add_argument("--date", type=_day, default=date.today(), help="the day (YYYY-MM-DD), default today")
+    sp.add_argument("--orders", type=_positive, default=2500)
+    sp.add_argument("--sellers", type=_positive, default=60)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--run-id", default="", help="suffix for order ids, to publish the same day again")
+    sp.add_argument("--messy", action="store_true", help="also redeliver, conflict and send poison messages")
+
+    sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
+    sp.add_argument("--timeout-s", type=float, default=300)
+
+    sp = sub.add_parser("balances", help="seller balances, top sellers by escrow")
+    sp.add_argument("--top", type=_positive, default=15)
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp = sub.add_parser("trial-balance", help="trial balance per account family, from the journal")
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp = sub.add_parser("report", help="balances, trial balance, counts and rejections")
+    sp.add_argument("--top", type=_positive, default=15)
+    return p
+
+
+def _run_worker(build, settings: Settings, idle_exit_s: float | None) -> int:
+    worker = build(settings)
+    worker.run(Stop().install(), idle_exit_s=idle_exit_s)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    cmd = args.command
+    if cmd == "migrate":
+        bootstrap.prepare(settings)
+        print("migrations applied; topics ready")
+        return 0
+    if cmd == "post":
+        return _run_worker(bootstrap.posting_consumer, settings, args.idle_exit_s)
+    if cmd == "relay":
+        return _run_worker(bootstrap.relay, settings, args.idle_exit_s)
+    if cmd == "project":
+        return _run_worker(bootstrap.projection_worker, settings, args.idle_exit_s)
+    if cmd == "simulate":
+        return _simulate(settings, args)
+    with db.connect(settings.database_url) as conn:
+        if cmd == "rebuild":
+            from projections.rebuild import rebuild
+
+            print(f"read models rebuilt from the journal up to seq {rebuild(conn)}")
+        elif cmd == "wait":
+            progress.wait_caught_up(settings, conn, args.timeout_s)
+            print("pipeline caught up: everything published is posted, relayed and projected")
+        elif cmd == "balances":
+            print(reports.seller_balances(conn, args.top, args.format))
+        elif cmd == "trial-balance":
+            text, balanced = reports.trial_balance(conn, args.format)
+            print(text)
+            return 0 if balanced else 1
+        elif cmd == "report":
+            return _report(conn, args.top)
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from services.kafka import topics
+    from services.storefront.publish import messy_deliveries, publish
+    from services.storefront.simulator import marketplace_day
+    from services.wire.avro import SchemaRegistry
+
+    registry = SchemaRegistry.from_dir()
+    producer = bootstrap.producer(settings)
+    day = marketplace_day(args.date, args.orders, args.sellers, args.seed, args.run_id)
+    topic = settings.topic(topics.ORDERS)
+    n = publish(producer, topic, registry, day)
+    print(f"published {n} orders for {args.date} to {topic}")
+    if args.messy:
+        m = messy_deliveries(producer, topic, registry, day)
+        print(f"also published {m.duplicates} redeliveries, {m.conflicts} conflicting duplicate, {m.poison} poison messages")
+    return 0
+
+
+def _report(conn, top: int) -> int:
+    c = reports.counts(conn)
+    print(f"\nSeller balances (top {top} by escrow)\n")
+    print(reports.seller_balances(conn, top))
+    text, balanced = reports.trial_balance(conn)
+    print("\nTrial balance by account family (from the journal)\n")
+    print(text)
+    print("\nRejections by reason\n")
+    print(reports.rejections(conn))
+    print(f"\nposted transactions: {c['transactions_posted']:,}   postings: {c['postings']:,}   "
+          f"rejected: {c['rejected']:,}   read models at seq: {c['projected_seq']:,}")
+    print("trial balance: " + ("debits = credits in every currency" if balanced else "UNBALANCED"))
+    return 0 if balanced else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_level)
+    try:
+        return run(args)
+    except ConfigError as e:
+        print(f"splitbook: error: {e}", file=sys.stderr)
+        return 2
+    except SplitbookError as e:
+        print(f"splitbook: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Account addresses, built from event ids verbatim (DESIGN.md, Chart of accounts).
+
+Signs in the journal: a posting's amount_minor is positive for a debit and negative
+for a credit. An account's *natural* balance reads positive: debits - credits for
+assets and expenses, credits - debits for liabilities, revenue and tax.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+
+
+class Kind(str, Enum):
+    ASSET = "asset"
+    EXPENSE = "expense"
+    LIABILITY = "liability"
+    REVENUE = "revenue"
+    TAX = "tax"
+
+
+DEBIT_NORMAL = frozenset({Kind.ASSET, Kind.EXPENSE})
+
+
+def is_valid_id(value: str) -> bool:
+    """Ids become parts of ':'-separated addresses, so they must not contain ':' or spaces."""
+    return _ID.fullmatch(value) is not None
+
+
+def pool(gateway: str) -> str:
+    return f"ops:pool:{gateway}"
+
+
+def mdr_expense(gateway: str) -> str:
+    return f"ops:expense:mdr:{gateway}"
+
+
+def escrow_seller(order_id: str, seller_id: str) -> str:
+    return f"order:{order_id}:escrow:seller:{seller_id}"
+
+
+def escrow_shipping(order_id: str) -> str:
+    return f"order:{order_id}:escrow:shipping"
+
+
+def escrow_platform(order_id: str) -> str:
+    return f"order:{order_id}:escrow:platform"
+
+
+def dispute_hold(order_id: str) -> str:
+    return f"order:{order_id}:dispute:hold"
+
+
+def seller_payable(seller_id: str) -> str:
+    return f"seller:{seller_id}:payable"
+
+
+def payout_in_flight(batch_id: str) -> str:
+    return f"payout:{batch_id}:in_flight"
+
+
+POOL_PAYOUTS = "ops:pool:payouts"
+REVENUE_TAKERATE = "ops:revenue:takerate"
+TAX_WITHHOLDING = "ops:tax:withholding"
+PAYABLE_SHIPPING = "ops:payable:shipping"
+
+
+def kind_of(account: str) -> Kind:
+    """The kind of an address in the chart of accounts."""
+    if account.startswith("ops:pool:"):
+        return Kind.ASSET
+    if account.startswith("ops:expense:"):
+        return Kind.EXPENSE
+    if account.startswith("ops:revenue:"):
+        return Kind.REVENUE
+    if account.startswith("ops:tax:"):
+        return Kind.TAX
+    return Kind.LIABILITY
+
+
+def natural_balance(account: str, debits_minor: int, credits_minor: int) -> int:
+    if kind_of(account) in DEBIT_NORMAL:
+        return debits_minor - credits_minor
+    return credits_minor - debits_minor
+
+
+def family_of(account: str) -> str:
+    """The account family used in trial balances: ids replaced by placeholders.
+
+    'order:O_1:escrow:seller:S_9' -> 'order:*:escrow:seller:*'
+    """
+    parts = account.split(":")
+    head = parts[0]
+    if head == "order":
+        return ":".join(["order", "*", *parts[2:4], *(["*"] if len(parts) > 4 else [])])
+    if head in ("seller", "payout"):
+        return ":".join([head, "*", *parts[2:]])
+    return account

@@ -1,0 +1,50 @@
+"""The error tree. Domain rejections carry a reason code; infrastructure errors are
+transient (retry with backoff) or permanent (stop)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Reason(str, Enum):
+    """Why an event was rejected. Declaration order is precedence: when several
+    apply, the one declared first wins (and is the one reported)."""
+
+    SCHEMA_INVALID = "SCHEMA_INVALID"  # undecodable bytes, unknown writer schema, unresolvable schema
+    DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"  # event_id already posted with a different payload
+    INVALID_FIELD = "INVALID_FIELD"  # an id is empty or not usable in an account address; no lines
+    UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"  # not an ISO 4217 code
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"  # a line's currency differs from the event's
+    NEGATIVE_AMOUNT = "NEGATIVE_AMOUNT"  # an amount below zero (or a capture of zero)
+    FEE_EXCEEDS_AMOUNT = "FEE_EXCEEDS_AMOUNT"  # gateway fee > amount, or platform fee > line amount
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # capture amount != sum of line amounts + shipping
+    UNBALANCED = "UNBALANCED"  # the transaction built would not balance (invariants 1-2)
+
+
+class SplitbookError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class Rejected(SplitbookError):
+    """A domain rule refuses an event. Never posted; goes to ledger.rejected + exceptions."""
+
+    def __init__(self, reason: Reason, detail: str):
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class InfrastructureError(SplitbookError):
+    """A service (Kafka, PostgreSQL) failed."""
+
+
+class TransientError(InfrastructureError):
+    """Worth retrying with a bounded backoff (connection lost, broker unavailable)."""
+
+
+class PermanentError(InfrastructureError):
+    """Retrying will not help (bad configuration, schema missing, fenced writer)."""
+
+
+class ConfigError(SplitbookError):
+    """A setting or CLI argument is wrong; reported as one line."""

@@ -1,0 +1,54 @@
+"""The ledger's invariants, written once (DESIGN.md, Invariants). A violation is
+rejected, never posted. The database enforces 1, 5 and 6 again on its own.
+
+1. Every transaction balances: sum(debits) = sum(credits), per currency.
+2. At capture: sum(escrow credited) = amount captured, and pool + fee = amount.
+3. An escrow account never goes below zero.            (lifecycle rules, issue 3)
+4. Per seller: payable + in_flight + paid_out = released share - withholding
+   - claw-backs - disputes after release.             (payouts, issue 4)
+5. Every transaction references its source (order_id, batch_id or event_id).
+6. The journal is append-only (database trigger; corrections are new transactions).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .errors import Reason, Rejected
+from .journal import Transaction
+
+
+def check_balanced(txn: Transaction) -> None:
+    """Invariant 1 (and no zero or empty posting sets)."""
+    if len(txn.postings) < 2:
+        raise Rejected(Reason.UNBALANCED, f"transaction {txn.event_id} has fewer than two postings")
+    totals: dict[str, int] = defaultdict(int)
+    for p in txn.postings:
+        if p.amount_minor == 0:
+            raise Rejected(Reason.UNBALANCED, f"zero posting on {p.account}")
+        totals[p.currency] += p.amount_minor
+    unbalanced = {c: t for c, t in totals.items() if t != 0}
+    if unbalanced:
+        raise Rejected(Reason.UNBALANCED, f"debits - credits per currency = {unbalanced}")
+
+
+def check_capture_allocation(txn: Transaction, amount_minor: int) -> None:
+    """Invariant 2: what came in is allocated in full, and pool + fee = amount."""
+    escrow = -sum(p.amount_minor for p in txn.postings if ":escrow:" in p.account)
+    received = sum(p.amount_minor for p in txn.postings if p.amount_minor > 0)
+    if escrow != amount_minor or received != amount_minor:
+        raise Rejected(
+            Reason.UNBALANCED,
+            f"capture allocates escrow {escrow} and receives {received}, expected {amount_minor}",
+        )
+
+
+def check_references_source(txn: Transaction) -> None:
+    """Invariant 5."""
+    if not (txn.order_id or txn.batch_id or txn.event_id):
+        raise Rejected(Reason.INVALID_FIELD, "transaction references no order, batch or event")
+
+
+def check_transaction(txn: Transaction) -> None:
+    check_balanced(txn)
+    check_references_source(txn)

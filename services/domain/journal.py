@@ -1,0 +1,62 @@
+"""Journal transactions and postings: the unit the event store appends."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Transaction ids are derived from the source event id, so re-posting the same
+# event can never mint a second id.
+_NAMESPACE = uuid.UUID("6f1d5a52-3a8e-4c55-9a55-5b1c0d9e2f10")
+
+
+def transaction_id_for(event_id: str) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """amount_minor > 0 is a debit, < 0 a credit. Never zero."""
+
+    account: str
+    currency: str
+    amount_minor: int
+
+    @property
+    def debit_minor(self) -> int:
+        return self.amount_minor if self.amount_minor > 0 else 0
+
+    @property
+    def credit_minor(self) -> int:
+        return -self.amount_minor if self.amount_minor < 0 else 0
+
+
+def debit(account: str, currency: str, amount_minor: int) -> Posting:
+    return Posting(account, currency, amount_minor)
+
+
+def credit(account: str, currency: str, amount_minor: int) -> Posting:
+    return Posting(account, currency, -amount_minor)
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    transaction_id: uuid.UUID
+    kind: str
+    event_id: str
+    occurred_at: datetime
+    postings: tuple[Posting, ...]
+    order_id: str | None = None
+    batch_id: str | None = None
+    reverses_transaction_id: uuid.UUID | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PostedTransaction:
+    """A transaction as stored: with its global sequence and recording time."""
+
+    seq: int
+    recorded_at: datetime
+    transaction: Transaction

@@ -1,0 +1,118 @@
+"""Posting rules: an event in, a balanced transaction out (or a Rejected).
+
+Checks run in the precedence order of errors.Reason, so the reason reported is
+the highest-precedence one that applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from . import accounts
+from .errors import Reason, Rejected
+from .events import OrderCaptured
+from .invariants import check_capture_allocation, check_transaction
+from .journal import Posting, Transaction, credit, debit, transaction_id_for
+from .money import is_currency
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Marketplace settings the rules depend on."""
+
+    escrow_window: timedelta = timedelta(days=30)
+
+
+def _require_id(name: str, value: str) -> None:
+    if not accounts.is_valid_id(value):
+        raise Rejected(Reason.INVALID_FIELD, f"{name} {value!r} is not a usable id ([A-Za-z0-9_.-], 1-128)")
+
+
+def validate_capture(e: OrderCaptured) -> None:
+    # INVALID_FIELD
+    _require_id("order_id", e.order_id)
+    _require_id("gateway", e.gateway)
+    if not e.lines:
+        raise Rejected(Reason.INVALID_FIELD, "capture has no lines")
+    for ln in e.lines:
+        _require_id("seller_id", ln.seller_id)
+    # UNKNOWN_CURRENCY
+    if not is_currency(e.currency):
+        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{e.currency!r} is not an ISO 4217 currency")
+    for ln in e.lines:
+        if ln.currency is not None and not is_currency(ln.currency):
+            raise Rejected(Reason.UNKNOWN_CURRENCY, f"line currency {ln.currency!r} is not ISO 4217")
+    # CURRENCY_MISMATCH
+    for ln in e.lines:
+        if ln.currency is not None and ln.currency != e.currency:
+            raise Rejected(
+                Reason.CURRENCY_MISMATCH,
+                f"line {ln.item_id} is in {ln.currency}, the order in {e.currency}",
+            )
+    # NEGATIVE_AMOUNT
+    if e.amount <= 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"captured amount must be positive, got {e.amount}")
+    for name, value in (("gateway_fee", e.gateway_fee), ("shipping", e.shipping)):
+        if value < 0:
+            raise Rejected(Reason.NEGATIVE_AMOUNT, f"{name} is negative: {value}")
+    for ln in e.lines:
+        if ln.amount < 0 or ln.platform_fee < 0:
+            raise Rejected(Reason.NEGATIVE_AMOUNT, f"line {ln.item_id} has a negative amount or fee")
+    # FEE_EXCEEDS_AMOUNT
+    if e.gateway_fee > e.amount:
+        raise Rejected(Reason.FEE_EXCEEDS_AMOUNT, f"gateway fee {e.gateway_fee} > amount {e.amount}")
+    for ln in e.lines:
+        if ln.platform_fee > ln.amount:
+            raise Rejected(
+                Reason.FEE_EXCEEDS_AMOUNT,
+                f"line {ln.item_id}: platform fee {ln.platform_fee} > line amount {ln.amount}",
+            )
+    # AMOUNT_MISMATCH
+    lines_total = sum(ln.amount for ln in e.lines)
+    if e.amount != lines_total + e.shipping:
+        raise Rejected(
+            Reason.AMOUNT_MISMATCH,
+            f"amount {e.amount} != lines {lines_total} + shipping {e.shipping}",
+        )
+
+
+def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
+    """Dr pool (amount - fee), Dr mdr (fee); Cr escrow per seller (line - platform fee),
+    Cr escrow:shipping, Cr escrow:platform (sum of platform fees). Nothing is revenue yet."""
+    validate_capture(e)
+    cur = e.currency
+    seller_share: dict[str, int] = {}
+    platform_total = 0
+    for ln in e.lines:
+        seller_share[ln.seller_id] = seller_share.get(ln.seller_id, 0) + ln.amount - ln.platform_fee
+        platform_total += ln.platform_fee
+
+    postings: list[Posting] = []
+    if e.amount - e.gateway_fee:
+        postings.append(debit(accounts.pool(e.gateway), cur, e.amount - e.gateway_fee))
+    if e.gateway_fee:
+        postings.append(debit(accounts.mdr_expense(e.gateway), cur, e.gateway_fee))
+    for seller_id, share in seller_share.items():
+        if share:
+            postings.append(credit(accounts.escrow_seller(e.order_id, seller_id), cur, share))
+    if e.shipping:
+        postings.append(credit(accounts.escrow_shipping(e.order_id), cur, e.shipping))
+    if platform_total:
+        postings.append(credit(accounts.escrow_platform(e.order_id), cur, platform_total))
+
+    txn = Transaction(
+        transaction_id=transaction_id_for(e.event_id),
+        kind="capture",
+        event_id=e.event_id,
+        occurred_at=e.occurred_at,
+        postings=tuple(postings),
+        order_id=e.order_id,
+        metadata={
+            "gateway": e.gateway,
+            "release_due_at": (e.occurred_at + policy.escrow_window).isoformat(),
+        },
+    )
+    check_transaction(txn)
+    check_capture_allocation(txn, e.amount)
+    return txn

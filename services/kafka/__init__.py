@@ -1,0 +1,1 @@
+"""Kafka adapter: topics, client configuration, message shape."""

@@ -1,0 +1,31 @@
+"""Client configurations. Offsets live in PostgreSQL, so Kafka never auto-commits."""
+
+from __future__ import annotations
+
+from services.settings import Settings
+
+
+def consumer_config(settings: Settings, group: str) -> dict:
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": settings.group(group),
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "range",  # eager: on_assign calls assign()
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 1000,
+        "queued.max.messages.kbytes": settings.queued_max_kbytes,  # bounds prefetch memory
+        "fetch.max.bytes": 16 * 1024 * 1024,
+        "max.partition.fetch.bytes": 4 * 1024 * 1024,
+    }
+
+
+def producer_config(settings: Settings) -> dict:
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "enable.idempotence": True,  # acks=all, no reordering or duplicates on retry
+        "linger.ms": 5,
+        "batch.num.messages": 10000,
+        "compression.type": "lz4",
+    }

@@ -1,0 +1,1 @@
+"""The posting consumer: the only writer of the journal."""

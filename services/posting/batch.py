@@ -1,0 +1,111 @@
+"""One batch of messages -> staged transactions and rejections. No I/O here: the
+consumer passes in what the journal already holds for the batch's event ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.domain.errors import Reason, Rejected
+from services.domain.rules import Policy
+from services.store.exceptions import RejectedMessage
+from services.store.journal import Staged
+from services.wire.avro import SchemaRegistry
+
+from .handlers import HANDLERS, Handler
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A consumed message, detached from the Kafka client."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    msg: Inbound
+    handler: Handler
+    event: Any
+    event_id: str
+    digest: bytes
+
+
+@dataclass
+class Outcome:
+    staged: list[Staged] = field(default_factory=list)
+    rejected: list[RejectedMessage] = field(default_factory=list)
+    duplicates: int = 0
+    redelivered: int = 0  # skipped: offsets below what PostgreSQL has stored
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def digest(record: dict) -> bytes:
+    """A digest of the event's content, stable across compatible schema versions
+    (absent optional fields and nulls hash the same)."""
+    canonical = json.dumps(_drop_nulls(record), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def _reject(msg: Inbound, reason: Reason, detail: str, event_id: str | None = None,
+            order_id: str | None = None) -> RejectedMessage:
+    return RejectedMessage(reason.value, detail, msg.topic, msg.partition, msg.offset, msg.value,
+                           event_id, order_id)
+
+
+def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str]) -> Decoded | RejectedMessage:
+    try:
+        name, record = registry.decode(msg.value)
+    except Rejected as r:
+        return _reject(msg, r.reason, r.detail)
+    handler = HANDLERS.get(name)
+    if handler is None or topic_of(handler.topic) != msg.topic:
+        return _reject(msg, Reason.SCHEMA_INVALID, f"no posting rule for {name} on {msg.topic}",
+                       record.get("event_id"), record.get("order_id"))
+    try:
+        event = handler.from_record(record)
+    except (KeyError, TypeError, ValueError) as e:
+        return _reject(msg, Reason.SCHEMA_INVALID, f"{name}: {e!r}", record.get("event_id"))
+    return Decoded(msg, handler, event, record["event_id"], digest(record))
+
+
+def apply_rules(decoded: Sequence[Decoded | RejectedMessage], posted: Mapping[str, bytes],
+                policy: Policy) -> Outcome:
+    """posted: event_id -> digest already in the journal, for this batch's event ids."""
+    out = Outcome()
+    seen: dict[str, bytes] = dict(posted)
+    for d in decoded:
+        if isinstance(d, RejectedMessage):
+            out.rejected.append(d)
+            continue
+        order_id = getattr(d.event, "order_id", None)
+        prior = seen.get(d.event_id)
+        if prior is not None:
+            if prior == d.digest:
+                out.duplicates += 1
+            else:
+                out.rejected.append(_reject(
+                    d.msg, Reason.DUPLICATE_CONFLICT,
+                    f"event {d.event_id} was already posted with a different payload", d.event_id, order_id))
+            continue
+        try:
+            txn = d.handler.rule(d.event, policy)
+        except Rejected as r:
+            out.rejected.append(_reject(d.msg, r.reason, r.detail, d.event_id, order_id))
+            continue
+        seen[d.event_id] = d.digest
+        out.staged.append(Staged(txn, d.digest))
+    return out

@@ -1,0 +1,152 @@
+"""Publishes what the posting consumer committed, reading it back from PostgreSQL.
+
+The relay's position is stored only after the broker acknowledged every message up
+to it. A crash between publish and store re-publishes the same transactions with
+the same seq (consumers skip seq they have), so nothing is lost or reordered.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import psycopg
+import structlog
+from confluent_kafka import Producer
+
+from services.domain.errors import TransientError
+from services.domain.journal import PostedTransaction
+from services.runloop import Stop, with_retries
+from services.store import db, journal
+from services.wire.avro import SchemaRegistry
+
+log = structlog.get_logger()
+STREAM = "journal"
+
+
+def journal_record(p: PostedTransaction) -> dict:
+    t = p.transaction
+    return {
+        "event_id": t.event_id,
+        "occurred_at": t.occurred_at,
+        "seq": p.seq,
+        "transaction_id": str(t.transaction_id),
+        "kind": t.kind,
+        "order_id": t.order_id,
+        "batch_id": t.batch_id,
+        "reverses_transaction_id": str(t.reverses_transaction_id) if t.reverses_transaction_id else None,
+        "recorded_at": p.recorded_at,
+        "metadata": {k: str(v) for k, v in t.metadata.items()},
+        "postings": [{"account": x.account, "currency": x.currency, "amount": x.amount_minor} for x in t.postings],
+    }
+
+
+class Relay:
+    def __init__(self, conn: psycopg.Connection, listen_conn: psycopg.Connection, producer: Producer,
+                 registry: SchemaRegistry, journal_topic: str, rejected_topic: str, page: int = 5000):
+        self.conn = conn
+        self.listen_conn = listen_conn
+        self.producer = producer
+        self.registry = registry
+        self.journal_topic = journal_topic
+        self.rejected_topic = rejected_topic
+        self.page = page
+        self._failures: list[str] = []
+        self.published = 0
+        self.rejected_published = 0
+
+    def _delivered(self, err, _msg) -> None:
+        if err is not None:
+            self._failures.append(str(err))
+
+    def _flush(self) -> None:
+        remaining = self.producer.flush(30)
+        if remaining or self._failures:
+            failures, self._failures = self._failures, []
+            raise TransientError(f"Kafka did not acknowledge {remaining} messages; errors: {failures[:3]}")
+
+    def position(self) -> int:
+        row = self.conn.execute("SELECT last_seq FROM relay_positions WHERE stream = %s", (STREAM,)).fetchone()
+        return row[0] if row else 0
+
+    def publish_journal(self) -> int:
+        """Publish one page after the stored position; returns how many were published."""
+        with db.translated():
+            after = self.position()
+            page = journal.read_range(self.conn, after, self.page)
+        if not page:
+            return 0
+        for p in page:
+            t = p.transaction
+            self.producer.produce(
+                self.journal_topic,
+                value=self.registry.encode("JournalTransaction", journal_record(p)),
+                key=(t.order_id or t.batch_id or t.event_id).encode(),
+                on_delivery=self._delivered,
+            )
+            if len(self.producer) > 50_000:
+                self.producer.poll(0)
+        self._flush()
+        with db.translated():
+            self.conn.execute(
+                "INSERT INTO relay_positions (stream, last_seq) VALUES (%s, %s) ON CONFLICT (stream)"
+                " DO UPDATE SET last_seq = EXCLUDED.last_seq WHERE relay_positions.last_seq < EXCLUDED.last_seq",
+                (STREAM, page[-1].seq),
+            )
+        self.published += len(page)
+        log.info("journal_relayed", first_seq=page[0].seq, last_seq=page[-1].seq, count=len(page))
+        return len(page)
+
+    def publish_rejected(self) -> int:
+        with db.translated():
+            rows = self.conn.execute(
+                "SELECT exception_id, reason_code, detail, source_topic, source_partition, source_offset,"
+                " event_id, order_id, payload, created_at FROM exceptions"
+                " WHERE published_at IS NULL AND source_topic IS NOT NULL ORDER BY exception_id LIMIT %s",
+                (self.page,),
+            ).fetchall()
+        if not rows:
+            return 0
+        for xid, reason, detail, topic, part, off, event_id, order_id, payload, created in rows:
+            record = {
+                "event_id": event_id or f"unknown:{topic}:{part}:{off}",
+                "occurred_at": created,
+                "exception_id": xid,
+                "reason_code": reason,
+                "detail": detail,
+                "source_topic": topic,
+                "source_partition": part,
+                "source_offset": off,
+                "order_id": order_id,
+                "payload": bytes(payload or b""),
+            }
+            self.producer.produce(self.rejected_topic, value=self.registry.encode("RejectedEvent", record),
+                                  key=(order_id or record["event_id"]).encode(), on_delivery=self._delivered)
+        self._flush()
+        with db.translated():
+            self.conn.execute(
+                "UPDATE exceptions SET published_at = %s WHERE exception_id = ANY(%s)",
+                (datetime.now(timezone.utc), [r[0] for r in rows]),
+            )
+        self.rejected_published += len(rows)
+        log.info("rejections_relayed", count=len(rows), last_exception_id=rows[-1][0])
+        return len(rows)
+
+    def _wait_for_notify(self, timeout_s: float) -> None:
+        """Sleep until the posting consumer NOTIFYs, or timeout_s passes."""
+        for _ in self.listen_conn.notifies(timeout=timeout_s, stop_after=1):
+            pass
+
+    def run(self, stop: Stop, idle_exit_s: float | None = None) -> None:
+        self.listen_conn.execute("LISTEN journal_appended")
+        idle_since = time.monotonic()
+        while not stop.requested:
+            moved = with_retries(self.publish_journal, what="relay_journal")
+            moved += with_retries(self.publish_rejected, what="relay_rejected")
+            if moved:
+                idle_since = time.monotonic()
+                continue
+            if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                break
+            self._wait_for_notify(0.5)
+        log.info("relay_stopped", published=self.published, rejected_published=self.rejected_published)

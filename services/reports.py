@@ -1,0 +1,98 @@
+"""What people read: aligned tables with formatted money. Machines get CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+import psycopg
+
+from services.domain.accounts import family_of, natural_balance
+from services.domain.money import format_minor
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    widths = [len(h) for h in headers]
+    for r in rows:
+        widths = [max(w, len(str(c))) for w, c in zip(widths, r)]
+
+    def fmt(r):
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(headers), rule, *(fmt(r) for r in rows)])
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence], fmt: str, right: Sequence[int] = ()) -> str:
+    if fmt == "json":
+        return json.dumps([dict(zip(headers, r)) for r in rows], default=str, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(headers)
+        w.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    return table(headers, rows, right)
+
+
+SELLER_COLUMNS = ("seller_id", "currency", "escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold", "as_of_seq")
+
+
+def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> str:
+    rows = conn.execute(
+        "SELECT seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, as_of_seq"
+        " FROM seller_balances ORDER BY escrow DESC, seller_id LIMIT %s", (top,)
+    ).fetchall()
+    if fmt == "table":
+        rows = [(s, c, *(format_minor(v, c) for v in vals), seq) for s, c, *vals, seq in rows]
+    return render(SELLER_COLUMNS, rows, fmt, right=range(2, 9))
+
+
+def trial_balance(conn: psycopg.Connection, fmt: str = "table") -> tuple[str, bool]:
+    """Per account family and currency, straight from the journal. Returns (text, balanced)."""
+    rows = conn.execute(
+        "SELECT account, currency, sum(amount_minor) FILTER (WHERE amount_minor > 0)::bigint,"
+        " (-sum(amount_minor) FILTER (WHERE amount_minor < 0))::bigint FROM journal_postings GROUP BY account, currency"
+    ).fetchall()
+    families: dict[tuple[str, str], list[int]] = {}
+    for account, currency, debits, credits in rows:
+        f = families.setdefault((family_of(account), currency), [0, 0, 0, 0])
+        f[0] += debits or 0
+        f[1] += credits or 0
+        f[2] += natural_balance(account, debits or 0, credits or 0)
+        f[3] += 1
+    out_rows = []
+    totals: dict[str, list[int]] = {}
+    for (family, currency), (d, c, bal, n) in sorted(families.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        out_rows.append((family, currency, n, d, c, bal))
+        t = totals.setdefault(currency, [0, 0])
+        t[0] += d
+        t[1] += c
+    balanced = all(d == c for d, c in totals.values())
+    for currency, (d, c) in sorted(totals.items()):
+        out_rows.append(("TOTAL (debits = credits)" if d == c else "TOTAL (UNBALANCED)", currency, "", d, c, ""))
+    headers = ("account family", "currency", "accounts", "debits", "credits", "balance")
+    if fmt == "table":
+        out_rows = [(f, cur, n, format_minor(d, cur), format_minor(c, cur),
+                     format_minor(b, cur) if b != "" else "") for f, cur, n, d, c, b in out_rows]
+    return render(headers, out_rows, fmt, right=(2, 3, 4, 5)), balanced
+
+
+def counts(conn: psycopg.Connection) -> dict[str, int]:
+    q = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "transactions_posted": q("SELECT count(*) FROM journal_transactions"),
+        "postings": q("SELECT count(*) FROM journal_postings"),
+        "rejected": q("SELECT count(*) FROM exceptions WHERE source_topic IS NOT NULL"),
+        "projected_seq": q("SELECT coalesce(max(last_seq), 0) FROM projection_positions"),
+    }
+
+
+def rejections(conn: psycopg.Connection, fmt: str = "table") -> str:
+    rows = conn.execute(
+        "SELECT reason_code, count(*), min(detail) FROM exceptions GROUP BY reason_code ORDER BY 2 DESC, 1"
+    ).fetchall()
+    return render(("reason_code", "count", "example"), [(r, n, d[:70]) for r, n, d in rows], fmt, right=(1,))

@@ -1,0 +1,46 @@
+"""What every long-running worker shares: SIGTERM/SIGINT flip a flag, transient errors
+are retried with a bounded backoff, then the process gives up without committing."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import structlog
+
+from services.domain.errors import TransientError
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+
+class Stop:
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> "Stop":
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._flip)
+        return self
+
+    def _flip(self, signum, _frame) -> None:
+        log.info("stop_requested", signal=signal.Signals(signum).name)
+        self.requested = True
+
+
+def with_retries(fn: Callable[[], T], *, what: str, attempts: int = 6, first_delay_s: float = 0.2) -> T:
+    """Run fn; on TransientError wait (0.2, 0.4, ... s) and retry; re-raise after `attempts`."""
+    delay = first_delay_s
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except TransientError as e:
+            if attempt == attempts:
+                log.error("giving_up", what=what, attempts=attempts, error=str(e))
+                raise
+            log.warning("transient_error_retrying", what=what, attempt=attempt, delay_s=delay, error=str(e))
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")

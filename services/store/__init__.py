@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: the event store, consumer offsets, exceptions and migrations."""

@@ -1,0 +1,119 @@
+"""The event store's journal: append a batch with COPY, read it back in seq order."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+from services.domain.journal import PostedTransaction, Posting, Transaction
+
+WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A transaction ready to append, with the digest of the event it came from."""
+
+    transaction: Transaction
+    payload_sha256: bytes
+
+
+def lock_writer(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
+
+
+def last_seq(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0]
+
+
+def posted_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
+    """event_id -> payload digest, for those of event_ids already in the journal."""
+    if not event_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT event_id, payload_sha256 FROM journal_transactions WHERE event_id = ANY(%s)",
+        (list(event_ids),),
+    )
+    return {eid: bytes(d) for eid, d in rows}
+
+
+def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int) -> None:
+    """COPY the transactions, then their postings. Must run inside a transaction that
+    holds the writer lock; first_seq must be last_seq() + 1 (the database checks)."""
+    if not staged:
+        return
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY journal_transactions (seq, transaction_id, kind, event_id, payload_sha256,"
+            " order_id, batch_id, reverses_transaction_id, occurred_at, metadata) FROM STDIN"
+        ) as cp:
+            for i, s in enumerate(staged):
+                t = s.transaction
+                cp.write_row(
+                    (
+                        first_seq + i, t.transaction_id, t.kind, t.event_id, s.payload_sha256,
+                        t.order_id, t.batch_id, t.reverses_transaction_id, t.occurred_at,
+                        json.dumps(t.metadata, separators=(",", ":")),
+                    )
+                )
+        with cur.copy("COPY journal_postings (seq, account, currency, amount_minor) FROM STDIN") as cp:
+            for i, s in enumerate(staged):
+                seq = first_seq + i
+                for p in s.transaction.postings:
+                    cp.write_row((seq, p.account, p.currency, p.amount_minor))
+
+
+def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[PostedTransaction]:
+    """Up to `limit` transactions with seq > after_seq, in seq order, with postings."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT seq, transaction_id, kind, event_id, order_id, batch_id, reverses_transaction_id,"
+            " occurred_at, recorded_at, metadata FROM journal_transactions"
+            " WHERE seq > %s ORDER BY seq LIMIT %s",
+            (after_seq, limit),
+        )
+        heads = cur.fetchall()
+        if not heads:
+            return []
+        cur.execute(
+            "SELECT seq, account, currency, amount_minor FROM journal_postings"
+            " WHERE seq BETWEEN %s AND %s ORDER BY seq, ctid",
+            (heads[0][0], heads[-1][0]),
+        )
+        postings: dict[int, list[Posting]] = {}
+        for seq, account, currency, amount in cur:
+            postings.setdefault(seq, []).append(Posting(account, currency, amount))
+    return [
+        PostedTransaction(
+            seq=seq,
+            recorded_at=recorded_at,
+            transaction=Transaction(
+                transaction_id=tid, kind=kind, event_id=event_id, occurred_at=occurred_at,
+                postings=tuple(postings.get(seq, ())), order_id=order_id, batch_id=batch_id,
+                reverses_transaction_id=rev, metadata=metadata,
+            ),
+        )
+        for seq, tid, kind, event_id, order_id, batch_id, rev, occurred_at, recorded_at, metadata in heads
+    ]
+
+
+def iter_all(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[PostedTransaction]]:
+    after = 0
+    while True:
+        chunk = read_range(conn, after, page)
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1].seq
+
+
+def transaction_uuid(value: str | uuid.UUID | None) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+

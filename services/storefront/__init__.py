@@ -1,0 +1,1 @@
+"""A simulated storefront that publishes a realistic marketplace day."""

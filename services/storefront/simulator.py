@@ -1,0 +1,102 @@
+"""Generates a deterministic marketplace day: multi-seller carts, several gateways
+with their own fees, shipping, a long tail of sellers. Pure: the publisher sends it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from services.domain.money import basis_points_of
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    currency: str
+    fee_bp: int  # percentage fee in basis points
+    fee_fixed_minor: int  # per-transaction fixed fee
+    weight: int  # share of orders
+
+
+GATEWAYS = (
+    Gateway("card", "BRL", 299, 0, 55),
+    Gateway("pix", "BRL", 99, 0, 30),
+    Gateway("boleto", "BRL", 0, 349, 10),
+    Gateway("paypal", "USD", 349, 49, 5),
+)
+
+
+@dataclass(frozen=True)
+class Seller:
+    seller_id: str
+    take_rate_bp: int  # platform fee on each line
+
+
+def sellers(count: int, rng: random.Random) -> list[Seller]:
+    return [Seller(f"S_{i:04d}", rng.choice((800, 1000, 1200, 1500))) for i in range(1, count + 1)]
+
+
+def gateway_fee(g: Gateway, amount_minor: int) -> int:
+    return min(amount_minor, basis_points_of(amount_minor, g.fee_bp) + g.fee_fixed_minor)
+
+
+def marketplace_day(day: date, orders: int, seller_count: int, seed: int, run_id: str = "") -> list[dict]:
+    """OrderCaptured records for one day, in capture order. Seller popularity follows a
+    Zipf-like curve, so a few sellers carry most of the volume, as on real marketplaces."""
+    rng = random.Random(seed)
+    roster = sellers(seller_count, rng)
+    popularity = [1.0 / (rank ** 0.9) for rank in range(1, seller_count + 1)]
+    gateways = list(GATEWAYS)
+    weights = [g.weight for g in gateways]
+    start = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+    prefix = f"O_{day:%Y%m%d}{run_id}"
+    records = []
+    for n in range(1, orders + 1):
+        g = rng.choices(gateways, weights)[0]
+        at = start + timedelta(seconds=int(86_400 * n / (orders + 1)) + rng.randint(0, 30))
+        order_id = f"{prefix}_{n:06d}"
+        lines = []
+        for k, seller in enumerate(
+            dict.fromkeys(rng.choices(roster, popularity, k=rng.choices((1, 2, 3, 4), (60, 25, 10, 5))[0]))
+        ):
+            amount = rng.randint(5, 600) * 100 + rng.choice((0, 90, 99, 50))
+            lines.append({
+                "seller_id": seller.seller_id,
+                "item_id": f"I_{seller.seller_id[2:]}_{rng.randint(1, 400):03d}",
+                "amount": amount,
+                "platform_fee": basis_points_of(amount, seller.take_rate_bp),
+                "currency": g.currency,
+            })
+        shipping = rng.choice((0, 0, 990, 1490, 1990, 2990))
+        amount = sum(ln["amount"] for ln in lines) + shipping
+        records.append({
+            "event_id": f"evt_capture_{order_id}",
+            "occurred_at": at,
+            "order_id": order_id,
+            "gateway": g.name,
+            "currency": g.currency,
+            "amount": amount,
+            "gateway_fee": gateway_fee(g, amount),
+            "shipping": shipping,
+            "lines": lines,
+            "channel": rng.choice(("web", "app")),
+        })
+    return records
+
+
+def worked_example(occurred_at: datetime) -> dict:
+    """Seed 003's order O_8821: R$ 200.00 by card, seller S_114 160.00, shipping 20.00,
+    platform fee 20.00, the gateway keeps 6.00."""
+    return {
+        "event_id": "evt_capture_O_8821",
+        "occurred_at": occurred_at,
+        "order_id": "O_8821",
+        "gateway": "card",
+        "currency": "BRL",
+        "amount": 20000,
+        "gateway_fee": 600,
+        "shipping": 2000,
+        "lines": [{"seller_id": "S_114", "item_id": "I_1", "amount": 18000, "platform_fee": 2000, "currency": None}],
+        "channel": None,
+    }

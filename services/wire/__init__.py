@@ -1,0 +1,1 @@
+"""Adapters for the wire format: Avro single-object encoding."""

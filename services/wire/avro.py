@@ -1,0 +1,97 @@
+"""Avro single-object encoding (C3 01 + 8-byte CRC-64-AVRO fingerprint + body).
+
+Every `.avsc` under schemas/ is a known writer schema, found by fingerprint. The
+highest `splitbook.version` of each record name is the reader schema, so messages
+from producers on older or newer compatible versions resolve into the current shape.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastavro
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+from services.domain.errors import Reason, Rejected
+
+MAGIC = b"\xc3\x01"
+HEADER_LEN = 10
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@dataclass(frozen=True)
+class KnownSchema:
+    name: str  # unqualified record name, e.g. "OrderCaptured"
+    version: int
+    fingerprint: bytes  # 8 bytes, little-endian CRC-64-AVRO
+    parsed: Any
+    path: Path
+
+
+def _load(path: Path) -> KnownSchema:
+    raw = json.loads(path.read_text())
+    parsed = parse_schema(raw, named_schemas={})
+    fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(raw), "CRC-64-AVRO"))
+    return KnownSchema(raw["name"], int(raw.get("splitbook.version", 1)), fp, parsed, path)
+
+
+class SchemaRegistry:
+    """The schemas this build knows, from files; no registry server."""
+
+    def __init__(self, schemas: list[KnownSchema]):
+        self._by_fp = {s.fingerprint: s for s in schemas}
+        self._latest: dict[str, KnownSchema] = {}
+        for s in schemas:
+            cur = self._latest.get(s.name)
+            if cur is None or s.version > cur.version:
+                self._latest[s.name] = s
+
+    @classmethod
+    def from_dir(cls, directory: Path = SCHEMAS_DIR) -> "SchemaRegistry":
+        return cls([_load(p) for p in sorted(directory.rglob("*.avsc"))])
+
+    def latest(self, name: str) -> KnownSchema:
+        return self._latest[name]
+
+    def version(self, name: str, version: int) -> KnownSchema:
+        for s in self._by_fp.values():
+            if s.name == name and s.version == version:
+                return s
+        raise KeyError(f"{name} v{version}")
+
+    def encode(self, name: str, record: dict, version: int | None = None) -> bytes:
+        schema = self.latest(name) if version is None else self.version(name, version)
+        buf = io.BytesIO()
+        buf.write(MAGIC)
+        buf.write(schema.fingerprint)
+        fastavro.schemaless_writer(buf, schema.parsed, record)
+        return buf.getvalue()
+
+    def decode(self, data: bytes | None) -> tuple[str, dict]:
+        """-> (record name, record in the reader's shape). Raises Rejected(SCHEMA_INVALID)."""
+        if data is None or len(data) < HEADER_LEN or data[:2] != MAGIC:
+            raise Rejected(Reason.SCHEMA_INVALID, "not Avro single-object encoded (no C3 01 header)")
+        writer = self._by_fp.get(data[2:HEADER_LEN])
+        if writer is None:
+            raise Rejected(
+                Reason.SCHEMA_INVALID, f"unknown writer schema fingerprint {data[2:HEADER_LEN].hex()}"
+            )
+        reader = self._latest[writer.name]
+        buf = io.BytesIO(data)
+        buf.seek(HEADER_LEN)
+        try:
+            if reader is writer:
+                record = fastavro.schemaless_reader(buf, writer.parsed, None)
+            else:
+                record = fastavro.schemaless_reader(buf, writer.parsed, reader.parsed)
+        except Exception as e:  # fastavro raises many types for corrupt or unresolvable input
+            raise Rejected(
+                Reason.SCHEMA_INVALID, f"{writer.name} v{writer.version}: {type(e).__name__}: {e}"
+            ) from e
+        if buf.tell() != len(data):
+            raise Rejected(Reason.SCHEMA_INVALID, f"{len(data) - buf.tell()} trailing bytes after record")
+        return writer.name, record
