@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job end to end: services up, the pipeline running, a marketplace day
+# published by the simulated storefront, everything posted and projected, balances shown.
+source "$(dirname "$0")/lib.sh"
+DAY="${DEMO_DATE:-$(date -u +%F)}"
+ORDERS="${DEMO_ORDERS:-2500}"
+SELLERS="${DEMO_SELLERS:-60}"
+SPLITBOOK="$ROOT/.venv/bin/splitbook"
+
+bash "$ROOT/deploy/scripts/env.sh"
+bash "$ROOT/deploy/scripts/services.sh" up
+bash "$ROOT/deploy/scripts/pipeline.sh" start
+trap 'bash "$ROOT/deploy/scripts/pipeline.sh" stop' EXIT
+set -a; source "$LOCAL/env"; set +a
+
+say "storefront: publishing $ORDERS orders from $SELLERS sellers for $DAY (plus redeliveries and poison messages)"
+"$SPLITBOOK" --log-level warning simulate --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS" --messy
+say "waiting until everything is posted, relayed and projected"
+"$SPLITBOOK" --log-level warning wait --timeout-s 300
+"$SPLITBOOK" --log-level warning report
+echo
+say "done. Services stay up for queries (psql \"\$DATABASE_URL\" after 'source .local/env'); 'make down' stops them."

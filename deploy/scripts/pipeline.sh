@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The pipeline's workers as background processes: posting consumer, relay, projection worker.
+# Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
+source "$(dirname "$0")/lib.sh"
+WORKERS=(post relay project)
+SPLITBOOK="$ROOT/.venv/bin/splitbook"
+
+start() {
+  [ -f "$LOCAL/env" ] || die "no .local/env: run 'make up' (services first)"
+  set -a; source "$LOCAL/env"; set +a
+  "$SPLITBOOK" migrate >/dev/null
+  for w in "${WORKERS[@]}"; do
+    if pid_alive "$RUN/$w.pid"; then say "$w already running"; continue; fi
+    nohup "$SPLITBOOK" "$w" >>"$LOGS/$w.log" 2>&1 &
+    echo $! >"$RUN/$w.pid"
+    say "started $w (pid $!, log .local/logs/$w.log)"
+  done
+  sleep 1
+  for w in "${WORKERS[@]}"; do
+    pid_alive "$RUN/$w.pid" || die "$w exited at start: see .local/logs/$w.log"
+  done
+}
+
+stop() { for w in "${WORKERS[@]}"; do stop_pid "$w"; done; say "pipeline stopped"; }
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) for w in "${WORKERS[@]}"; do pid_alive "$RUN/$w.pid" && echo "$w running" || echo "$w stopped"; done ;;
+  *) die "usage: pipeline.sh start|stop|status" ;;
+esac

@@ -1,0 +1,93 @@
+"""Shared test helpers: build events, publish them, run the workers in-process until idle."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import psycopg
+from confluent_kafka import Consumer, Producer
+
+from services import bootstrap
+from services.kafka import topics
+from services.runloop import Stop
+from services.settings import Settings
+from services.storefront.publish import publish
+from services.storefront.simulator import worked_example
+from services.wire.avro import SchemaRegistry
+
+REGISTRY = SchemaRegistry.from_dir()
+T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+
+
+def capture(order_id: str = "O_8821", **changes) -> dict:
+    rec = copy.deepcopy(worked_example(T0))
+    rec["order_id"] = order_id
+    rec["event_id"] = f"evt_capture_{order_id}"
+    rec.update(changes)
+    return rec
+
+
+def publish_orders(settings: Settings, records: list[dict], version: int | None = None) -> None:
+    publish(Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}), settings.topic(topics.ORDERS),
+            REGISTRY, records, version=version)
+
+
+def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORDERS) -> None:
+    p = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    for v in values:
+        p.produce(settings.topic(topic), v, key=b"raw")
+    assert p.flush(30) == 0
+
+
+def run_posting(settings: Settings, idle_s: float = 1.5):
+    return bootstrap.posting_consumer(settings).run(Stop(), idle_exit_s=idle_s)
+
+
+def run_relay(settings: Settings):
+    return bootstrap.relay(settings).run(Stop(), idle_exit_s=0.3)
+
+
+def run_projector(settings: Settings, idle_s: float = 1.5):
+    return bootstrap.projection_worker(settings).run(Stop(), idle_exit_s=idle_s)
+
+
+def run_pipeline(settings: Settings) -> None:
+    run_posting(settings)
+    run_relay(settings)
+    run_projector(settings)
+
+
+def consume_all(settings: Settings, topic: str, timeout_s: float = 10.0) -> list:
+    c = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"probe-{topic}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe([settings.topic(topic)])
+    out = []
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    idle_since = None
+    while time.monotonic() < deadline:
+        m = c.poll(0.2)
+        if m is None:
+            if out and idle_since and time.monotonic() - idle_since > 1.0:
+                break
+            idle_since = idle_since or time.monotonic()
+            continue
+        idle_since = time.monotonic()
+        if not m.error():
+            out.append(m)
+    c.close()
+    return out
+
+
+def postings_of(conn: psycopg.Connection, event_id: str) -> list[tuple[str, str, int]]:
+    return conn.execute(
+        "SELECT p.account, p.currency, p.amount_minor FROM journal_postings p"
+        " JOIN journal_transactions t USING (seq) WHERE t.event_id = %s ORDER BY p.account",
+        (event_id,),
+    ).fetchall()
+
+
+def table_rows(conn: psycopg.Connection, table: str, order: str) -> list[tuple]:
+    return conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()  # test-only, fixed names

@@ -1,0 +1,71 @@
+"""Avro single-object encoding, fingerprints and schema resolution."""
+
+import json
+import struct
+
+import pytest
+
+from services.domain.errors import Reason, Rejected
+from services.wire.avro import SCHEMAS_DIR, SchemaRegistry
+from tests.helpers import capture
+
+REGISTRY = SchemaRegistry.from_dir()
+EMPTY = 0xC15D213AA4D7A795
+
+
+def crc64_avro(data: bytes) -> int:
+    """The Avro spec's reference Rabin fingerprint, written independently of fastavro."""
+    table = []
+    for i in range(256):
+        fp = i
+        for _ in range(8):
+            fp = (fp >> 1) ^ (EMPTY & -(fp & 1))
+        table.append(fp)
+    fp = EMPTY
+    for b in data:
+        fp = (fp >> 8) ^ table[(fp ^ b) & 0xFF]
+    return fp
+
+
+def test_header_is_c3_01_and_the_little_endian_crc64_of_the_canonical_schema():
+    from fastavro.schema import to_parsing_canonical_form
+
+    raw = json.loads((SCHEMAS_DIR / "marketplace" / "OrderCaptured.v2.avsc").read_text())
+    expected = struct.pack("<Q", crc64_avro(to_parsing_canonical_form(raw).encode()))
+    data = REGISTRY.encode("OrderCaptured", capture())
+    assert data[:2] == b"\xc3\x01"
+    assert data[2:10] == expected
+
+
+def test_a_v1_producer_is_read_into_the_current_shape():
+    rec = capture()
+    del rec["channel"]
+    for ln in rec["lines"]:
+        del ln["currency"]
+    name, decoded = REGISTRY.decode(REGISTRY.encode("OrderCaptured", rec, version=1))
+    assert name == "OrderCaptured"
+    assert decoded["channel"] is None and decoded["lines"][0]["currency"] is None
+    assert decoded["amount"] == 20000
+
+
+def test_a_v2_producer_round_trips():
+    rec = capture(channel="app")
+    _, decoded = REGISTRY.decode(REGISTRY.encode("OrderCaptured", rec))
+    assert decoded["channel"] == "app" and decoded["order_id"] == "O_8821"
+
+
+@pytest.mark.parametrize("data", [
+    None, b"", b'{"json": true}', b"\xc3\x01" + b"\x00" * 8 + b"body",
+])
+def test_undecodable_bytes_are_schema_invalid(data):
+    with pytest.raises(Rejected) as exc:
+        REGISTRY.decode(data)
+    assert exc.value.reason is Reason.SCHEMA_INVALID
+
+
+def test_truncated_and_padded_bodies_are_schema_invalid():
+    data = REGISTRY.encode("OrderCaptured", capture())
+    for bad in (data[:-5], data + b"\x00\x01"):
+        with pytest.raises(Rejected) as exc:
+            REGISTRY.decode(bad)
+        assert exc.value.reason is Reason.SCHEMA_INVALID
