@@ -36,7 +36,7 @@ def publish_orders(settings: Settings, records: list[dict], version: int | None 
 def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORDERS) -> None:
     p = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
     for v in values:
-        p.produce(settings.topic(topic), v, key=b"raw")
+        p.produce(settings.topic(topic), v, key=b"one-key")
     assert p.flush(30) == 0
 
 

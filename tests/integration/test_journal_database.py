@@ -1,0 +1,90 @@
+"""The database enforces the journal's invariants on its own (DESIGN.md 1, 5, 6)."""
+
+import uuid
+from datetime import datetime, timezone
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 2, tzinfo=timezone.utc)
+
+
+def insert_txn(conn, seq, event_id=None):
+    conn.execute(
+        "INSERT INTO journal_transactions (seq, transaction_id, kind, event_id, payload_sha256, order_id, occurred_at)"
+        " VALUES (%s, %s, 'capture', %s, '\\x00', 'O_1', %s)",
+        (seq, uuid.uuid4(), event_id or f"e{seq}", NOW),
+    )
+
+
+def insert_postings(conn, seq, amounts):
+    """All postings of a transaction in ONE statement: each statement must balance."""
+    conn.execute(
+        "INSERT INTO journal_postings (seq, account, currency, amount_minor)"
+        " SELECT %s, 'acct:' || n, 'BRL', a FROM unnest(%s::bigint[]) WITH ORDINALITY AS x(a, n)",
+        (seq, list(amounts)),
+    )
+
+
+def post(conn, seq, amounts=(100, -100)):
+    with conn.transaction():
+        insert_txn(conn, seq)
+        insert_postings(conn, seq, amounts)
+
+
+def test_database_refuses_update_and_delete_on_the_journal(conn):
+    post(conn, 1)
+    for stmt in ("UPDATE journal_postings SET amount_minor = 5", "DELETE FROM journal_postings",
+                 "UPDATE journal_transactions SET kind = 'x'", "DELETE FROM journal_transactions",
+                 "TRUNCATE journal_postings", "TRUNCATE journal_transactions CASCADE"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute(stmt)
+    assert conn.execute("SELECT count(*) FROM journal_postings").fetchone()[0] == 2
+
+
+def test_database_refuses_an_unbalanced_insert(conn):
+    with pytest.raises(psycopg.errors.CheckViolation, match="unbalanced"):
+        post(conn, 1, (100, -99))
+    assert conn.execute("SELECT count(*) FROM journal_transactions").fetchone()[0] == 0
+
+
+def test_database_refuses_a_transaction_without_postings(conn):
+    with pytest.raises(psycopg.errors.CheckViolation, match="no postings"):
+        with conn.transaction():
+            insert_txn(conn, 1)
+
+
+def test_database_refuses_postings_for_an_unknown_transaction(conn):
+    post(conn, 1)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        insert_postings(conn, 7, (1, -1))
+
+
+def test_database_refuses_a_gap_in_the_sequence(conn):
+    post(conn, 1)
+    with pytest.raises(psycopg.errors.CheckViolation, match="gap"):
+        post(conn, 3)
+    post(conn, 2)
+    assert [r[0] for r in conn.execute("SELECT seq FROM journal_transactions ORDER BY seq")] == [1, 2]
+
+
+def test_database_refuses_a_second_transaction_for_one_event(conn):
+    post(conn, 1)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        with conn.transaction():
+            insert_txn(conn, 2, event_id="e1")
+            insert_postings(conn, 2, (1, -1))
+
+
+def test_database_refuses_postings_that_balance_only_across_statements(conn):
+    with pytest.raises(psycopg.errors.CheckViolation, match="unbalanced"):
+        with conn.transaction():
+            insert_txn(conn, 1)
+            insert_postings(conn, 1, (100,))
+            insert_postings(conn, 1, (-100,))
+
+
+def test_database_refuses_a_zero_posting(conn):
+    with pytest.raises(psycopg.errors.CheckViolation):
+        post(conn, 1, (0, 100, -100))
