@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
+
+# Events are NamedTuples: immutable, comparable, and cheap to build on the hot path.
 
 
-@dataclass(frozen=True, slots=True)
-class CaptureLine:
+class CaptureLine(NamedTuple):
     seller_id: str
     item_id: str
     amount: int
@@ -15,8 +16,7 @@ class CaptureLine:
     currency: str | None = None  # schema v2: optional, must equal the order's currency
 
 
-@dataclass(frozen=True, slots=True)
-class OrderCaptured:
+class OrderCaptured(NamedTuple):
     event_id: str
     occurred_at: datetime
     order_id: str
@@ -30,22 +30,8 @@ class OrderCaptured:
     @classmethod
     def from_record(cls, r: dict) -> "OrderCaptured":
         return cls(
-            event_id=r["event_id"],
-            occurred_at=r["occurred_at"],
-            order_id=r["order_id"],
-            gateway=r["gateway"],
-            currency=r["currency"],
-            amount=r["amount"],
-            gateway_fee=r["gateway_fee"],
-            shipping=r["shipping"],
-            lines=tuple(
-                CaptureLine(
-                    seller_id=ln["seller_id"],
-                    item_id=ln["item_id"],
-                    amount=ln["amount"],
-                    platform_fee=ln["platform_fee"],
-                    currency=ln.get("currency"),
-                )
-                for ln in r["lines"]
-            ),
+            r["event_id"], r["occurred_at"], r["order_id"], r["gateway"], r["currency"], r["amount"],
+            r["gateway_fee"], r["shipping"],
+            tuple(CaptureLine(ln["seller_id"], ln["item_id"], ln["amount"], ln["platform_fee"], ln.get("currency"))
+                  for ln in r["lines"]),
         )

@@ -23,10 +23,10 @@ def check_balanced(txn: Transaction) -> None:
     if len(txn.postings) < 2:
         raise Rejected(Reason.UNBALANCED, f"transaction {txn.event_id} has fewer than two postings")
     totals: dict[str, int] = defaultdict(int)
-    for p in txn.postings:
-        if p.amount_minor == 0:
-            raise Rejected(Reason.UNBALANCED, f"zero posting on {p.account}")
-        totals[p.currency] += p.amount_minor
+    for _account, currency, amount in txn.postings:
+        if amount == 0:
+            raise Rejected(Reason.UNBALANCED, f"zero posting on {_account}")
+        totals[currency] += amount
     unbalanced = {c: t for c, t in totals.items() if t != 0}
     if unbalanced:
         raise Rejected(Reason.UNBALANCED, f"debits - credits per currency = {unbalanced}")

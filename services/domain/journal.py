@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 # Transaction ids are derived from the source event id, so re-posting the same
 # event can never mint a second id.
 _NAMESPACE = uuid.UUID("6f1d5a52-3a8e-4c55-9a55-5b1c0d9e2f10")
 
 
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
 def transaction_id_for(event_id: str) -> uuid.UUID:
-    return uuid.uuid5(_NAMESPACE, event_id)
+    """uuid5(_NAMESPACE, event_id), computed without uuid5's per-call overhead."""
+    return uuid.UUID(bytes=hashlib.sha1(_NAMESPACE_BYTES + event_id.encode()).digest()[:16], version=5)
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """amount_minor > 0 is a debit, < 0 a credit. Never zero."""
+class Posting(NamedTuple):
+    """amount_minor > 0 is a debit, < 0 a credit. Never zero. (A NamedTuple: immutable
+    and cheap to build, which matters at tens of thousands of postings a second.)"""
 
     account: str
     currency: str

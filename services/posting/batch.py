@@ -4,7 +4,6 @@ consumer passes in what the journal already holds for the batch's event ids."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,19 +44,11 @@ class Outcome:
     redelivered: int = 0  # skipped: offsets below what PostgreSQL has stored
 
 
-def _drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
-
-
-def digest(record: dict) -> bytes:
-    """A digest of the event's content, stable across compatible schema versions
-    (absent optional fields and nulls hash the same)."""
-    canonical = json.dumps(_drop_nulls(record), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).digest()
+def digest(event: Any) -> bytes:
+    """A digest of the event as the domain reads it (its repr: type, then every field in
+    order). Stable across compatible schema versions, since the wire's optional extras
+    that the ledger does not use are not part of the domain event."""
+    return hashlib.sha256(repr(event).encode()).digest()
 
 
 def _reject(msg: Inbound, reason: Reason, detail: str, event_id: str | None = None,
@@ -79,7 +70,7 @@ def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str
         event = handler.from_record(record)
     except (KeyError, TypeError, ValueError) as e:
         return _reject(msg, Reason.SCHEMA_INVALID, f"{name}: {e!r}", record.get("event_id"))
-    return Decoded(msg, handler, event, record["event_id"], digest(record))
+    return Decoded(msg, handler, event, record["event_id"], digest(event))
 
 
 def apply_rules(decoded: Sequence[Decoded | RejectedMessage], posted: Mapping[str, bytes],

@@ -1,0 +1,1 @@
+"""Benchmarks (make bench). Figures and their baselines are measured in the same run."""

@@ -1,0 +1,226 @@
+"""End-to-end posting throughput on real Kafka and PostgreSQL.
+
+1. N capture events are published to a fresh set of topics.
+2. The real posting consumer (`splitbook post`, its own process) posts them: events/s
+   and postings/s from the first consume to the last commit, and its peak RSS.
+3. Relay and projection worker catch up: time until the read models reflect all N.
+4. Baseline, same run: the same consumer with one event per database transaction
+   (batch size 1) over the first B of the same events, into a fresh database.
+5. Ceiling, same run: a raw COPY of the same journal rows into unconstrained tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo, sql
+
+from services.domain.rules import Policy, handle_order_captured
+from services.domain.events import OrderCaptured
+from services.kafka.topics import ensure_topics, ORDERS
+from services.reports import table
+from services.settings import ROOT, Settings
+from services.storefront.publish import publish
+from services.storefront.simulator import marketplace_day
+from services.wire.avro import SchemaRegistry
+from services.bootstrap import producer as make_producer
+from services.store.migrate import migrate
+
+
+def _db(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    params = conninfo.conninfo_to_dict(admin_url)
+    params["dbname"] = name
+    url = conninfo.make_conninfo(**params)
+    with psycopg.connect(url, autocommit=True) as c:
+        migrate(c)
+    return url
+
+
+def _drop(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _worker(cmd: str, env: dict, *extra: str) -> subprocess.Popen:
+    """A worker process whose log goes to a temp file (a pipe would fill up and block it)."""
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", cmd, *extra], env=env,
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def _log_of(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)  # type: ignore[attr-defined]
+    return proc.log.read()  # type: ignore[attr-defined]
+
+
+def _post_run(env: dict, expected: int, url: str) -> dict:
+    """Run `splitbook post` until `expected` events are in the journal (then SIGTERM);
+    parse its batch logs for first-consume and last-commit times."""
+    proc = _worker("post", env)
+    deadline = time.monotonic() + 3600
+    with psycopg.connect(url, autocommit=True) as c:
+        while c.execute("SELECT count(*) FROM journal_transactions").fetchone()[0] < expected:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit(f"posting consumer stopped early: {_log_of(proc)[-2000:]}")
+            time.sleep(0.1)
+    proc.terminate()
+    proc.wait(60)
+    err = _log_of(proc)
+    if proc.returncode != 0:
+        raise SystemExit(f"posting consumer failed: {err[-2000:]}")
+    batches = [json.loads(line) for line in err.splitlines() if '"batch_posted"' in line]
+    if not batches:
+        raise SystemExit("posting consumer posted nothing")
+    ts = lambda b: datetime.fromisoformat(b["timestamp"]).timestamp()  # noqa: E731
+    start = ts(batches[0]) - batches[0]["elapsed_ms"] / 1000
+    end = ts(batches[-1])
+    with psycopg.connect(url) as c:
+        posted, postings = c.execute(
+            "SELECT (SELECT count(*) FROM journal_transactions), (SELECT count(*) FROM journal_postings)").fetchone()
+    if posted != expected:
+        raise SystemExit(f"expected {expected} transactions, the journal has {posted}")
+    return {"events": posted, "postings": postings, "seconds": end - start, "batches": len(batches),
+            "events_per_s": posted / (end - start), "postings_per_s": postings / (end - start)}
+
+
+def _catch_up(env: dict, url: str, expected: int) -> float:
+    started = time.perf_counter()
+    relay, proj = _worker("relay", env), _worker("project", env)
+    try:
+        with psycopg.connect(url, autocommit=True) as c:
+            while True:
+                row = c.execute("SELECT last_seq FROM projection_positions").fetchone()
+                if row and row[0] >= expected:
+                    return time.perf_counter() - started
+                for p in (relay, proj):
+                    if p.poll() is not None:
+                        raise SystemExit(f"{p.args[3]} exited: {_log_of(p)[-2000:]}")
+                time.sleep(0.05)
+    finally:
+        for p in (relay, proj):
+            p.terminate()
+            p.wait(30)
+
+
+def _raw_copy(url: str, records: list[dict]) -> dict:
+    """The same journal rows built by the same rule, COPYed into tables with no
+    index, trigger or constraint: what PostgreSQL + this Python can reach at best."""
+    policy = Policy()
+    started = time.perf_counter()
+    txns = [handle_order_captured(OrderCaptured.from_record(r), policy) for r in records]
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("CREATE UNLOGGED TABLE raw_t AS SELECT * FROM journal_transactions WITH NO DATA")
+        c.execute("CREATE UNLOGGED TABLE raw_p AS SELECT * FROM journal_postings WITH NO DATA")
+        with c.transaction(), c.cursor() as cur:
+            with cur.copy("COPY raw_t (seq, transaction_id, kind, event_id, payload_sha256, order_id, occurred_at,"
+                          " recorded_at, metadata) FROM STDIN") as cp:
+                now = datetime.now(timezone.utc)
+                for i, t in enumerate(txns, 1):
+                    cp.write_row((i, t.transaction_id, t.kind, t.event_id, b"", t.order_id, t.occurred_at, now,
+                                  json.dumps(t.metadata)))
+            with cur.copy("COPY raw_p (seq, account, currency, amount_minor) FROM STDIN") as cp:
+                for i, t in enumerate(txns, 1):
+                    for p in t.postings:
+                        cp.write_row((i, p.account, p.currency, p.amount_minor))
+    seconds = time.perf_counter() - started
+    return {"events": len(txns), "seconds": seconds, "events_per_s": len(txns) / seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--baseline-events", type=int, default=10_000)
+    ap.add_argument("--out", default=str(ROOT / "bench-results"))
+    args = ap.parse_args(argv)
+    if args.events < 1 or args.baseline_events < 1:
+        ap.error("event counts must be positive")
+    base = Settings.from_env()
+    run = uuid.uuid4().hex[:8]
+    prefix = f"bench{run}."
+    ensure_topics(base.kafka_bootstrap_servers, prefix)
+    registry = SchemaRegistry.from_dir()
+
+    print(f"generating and publishing {args.events:,} capture events ...", flush=True)
+    records = marketplace_day(date(2026, 11, 24), args.events, 500, seed=42, run_id=f"_{run}")
+    t0 = time.perf_counter()
+    publish(make_producer(base), prefix + ORDERS, registry, records)
+    publish_s = time.perf_counter() - t0
+
+    dbs = {k: f"bench_{run}_{k}" for k in ("main", "baseline", "raw")}
+    results: dict = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+                     "events": args.events, "published_per_s": args.events / publish_s}
+    try:
+        url = _db(base.database_url, dbs["main"])
+        env = {**os.environ, "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": base.kafka_bootstrap_servers,
+               "SPLITBOOK_TOPIC_PREFIX": prefix}
+        print("posting (batched, one transaction per batch) ...", flush=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        results["batched"] = _post_run(env, args.events, url)
+        results["batched"]["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        results["batched"]["peak_rss_note"] = "" if before == 0 else "max over child processes so far"
+        print("relay + projection catch-up ...", flush=True)
+        results["projection_catch_up_s"] = _catch_up(env, url, args.events)
+
+        b = min(args.baseline_events, args.events)
+        print(f"baseline: one event per transaction, first {b:,} events ...", flush=True)
+        burl = _db(base.database_url, dbs["baseline"])
+        benv = {**env, "DATABASE_URL": burl, "SPLITBOOK_BATCH_MAX_MESSAGES": "1"}
+        # a baseline consumer that stops after b events: a topic holding just those
+        bprefix = f"bench{run}b."
+        ensure_topics(base.kafka_bootstrap_servers, bprefix)
+        publish(make_producer(base), bprefix + ORDERS, registry, records[:b])
+        benv["SPLITBOOK_TOPIC_PREFIX"] = bprefix
+        results["one_per_transaction"] = _post_run(benv, b, burl)
+
+        print("ceiling: raw COPY of the same rows ...", flush=True)
+        results["raw_copy"] = _raw_copy(_db(base.database_url, dbs["raw"]), records)
+    finally:
+        for name in dbs.values():
+            _drop(base.database_url, name)
+
+    batched, naive, raw = results["batched"], results["one_per_transaction"], results["raw_copy"]
+    results["speedup_vs_one_per_transaction"] = batched["events_per_s"] / naive["events_per_s"]
+    results["share_of_raw_copy"] = batched["events_per_s"] / raw["events_per_s"]
+    rows = [
+        ("batched posting consumer", f"{batched['events']:,}", f"{batched['events_per_s']:,.0f}",
+         f"{batched['postings_per_s']:,.0f}", f"{batched['seconds']:.2f}", "1.00"),
+        ("one event per transaction", f"{naive['events']:,}", f"{naive['events_per_s']:,.0f}",
+         f"{naive['postings_per_s']:,.0f}", f"{naive['seconds']:.2f}",
+         f"{naive['events_per_s'] / batched['events_per_s']:.3f}"),
+        ("raw COPY, no constraints", f"{raw['events']:,}", f"{raw['events_per_s']:,.0f}", "",
+         f"{raw['seconds']:.2f}", f"{raw['events_per_s'] / batched['events_per_s']:.2f}"),
+    ]
+    print()
+    print(table(("run", "events", "events/s", "postings/s", "seconds", "vs batched"), rows, right=(1, 2, 3, 4, 5)))
+    print()
+    print(f"batched is {results['speedup_vs_one_per_transaction']:.1f}x one-per-transaction and "
+          f"{results['share_of_raw_copy']:.0%} of a raw COPY of the same rows")
+    print(f"projection catch-up (relay + read models, {args.events:,} transactions): "
+          f"{results['projection_catch_up_s']:.1f} s ({args.events / results['projection_catch_up_s']:,.0f} txn/s)")
+    print(f"posting consumer peak RSS: {batched['peak_rss_mb']:.0f} MB; published at {results['published_per_s']:,.0f} events/s")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"posting-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
