@@ -3,6 +3,7 @@ are retried with a bounded backoff, then the process gives up without committing
 
 from __future__ import annotations
 
+import gc
 import signal
 import time
 from collections.abc import Callable
@@ -14,6 +15,16 @@ from services.domain.errors import TransientError
 
 log = structlog.get_logger()
 T = TypeVar("T")
+
+
+def tune_gc() -> None:
+    """For long-running workers: move start-up objects out of the collector's sight and
+    collect the young generation less often. A batch allocates hundreds of thousands of
+    short-lived objects, and the default threshold (700) made the collector run
+    constantly: about a third of the posting consumer's CPU time in measurements."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 class Stop:

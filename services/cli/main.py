@@ -12,7 +12,7 @@ import structlog
 
 from services import bootstrap, logs, progress, reports
 from services.domain.errors import ConfigError, SplitbookError
-from services.runloop import Stop
+from services.runloop import Stop, tune_gc
 from services.settings import Settings
 from services.store import db
 
@@ -77,6 +77,7 @@ def build_parser() -> Parser:
 
 def _run_worker(build, settings: Settings, idle_exit_s: float | None) -> int:
     worker = build(settings)
+    tune_gc()
     worker.run(Stop().install(), idle_exit_s=idle_exit_s)
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,30 +42,49 @@ def posted_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[s
     return {eid: bytes(d) for eid, d in rows}
 
 
+_METADATA = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: str | None) -> str:
+    """A field in COPY's text format: NULL as \\N, specials backslash-escaped."""
+    if value is None:
+        return "\\N"
+    return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+
+
 def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int) -> None:
-    """COPY the transactions, then their postings. Must run inside a transaction that
-    holds the writer lock; first_seq must be last_seq() + 1 (the database checks)."""
+    """COPY the transactions, then their postings (each in one statement: the database
+    checks that every statement's postings balance). Must run inside a transaction that
+    holds the writer lock; first_seq must be last_seq() + 1 (the database checks).
+
+    Rows are formatted here as COPY text, a batch at a time: several times faster than
+    a write_row() per row, and this is the hot path."""
     if not staged:
         return
+    txn_lines = []
+    posting_lines = []
+    seq = first_seq
+    for s in staged:
+        t = s.transaction
+        txn_lines.append(
+            f"{seq}\t{t.transaction_id}\t{_text(t.kind)}\t{_text(t.event_id)}\t\\\\x{s.payload_sha256.hex()}\t"
+            f"{_text(t.order_id)}\t{_text(t.batch_id)}\t"
+            f"{t.reverses_transaction_id if t.reverses_transaction_id else chr(92) + 'N'}\t"
+            f"{t.occurred_at.isoformat()}\t{_text(_METADATA(t.metadata))}\n"
+        )
+        for account, currency, amount in t.postings:
+            posting_lines.append(f"{seq}\t{_text(account)}\t{_text(currency)}\t{amount}\n")
+        seq += 1
     with conn.cursor() as cur:
         with cur.copy(
             "COPY journal_transactions (seq, transaction_id, kind, event_id, payload_sha256,"
             " order_id, batch_id, reverses_transaction_id, occurred_at, metadata) FROM STDIN"
         ) as cp:
-            for i, s in enumerate(staged):
-                t = s.transaction
-                cp.write_row(
-                    (
-                        first_seq + i, t.transaction_id, t.kind, t.event_id, s.payload_sha256,
-                        t.order_id, t.batch_id, t.reverses_transaction_id, t.occurred_at,
-                        json.dumps(t.metadata, separators=(",", ":")),
-                    )
-                )
+            cp.write("".join(txn_lines))
         with cur.copy("COPY journal_postings (seq, account, currency, amount_minor) FROM STDIN") as cp:
-            for i, s in enumerate(staged):
-                seq = first_seq + i
-                for p in s.transaction.postings:
-                    cp.write_row((seq, p.account, p.currency, p.amount_minor))
+            cp.write("".join(posting_lines))
 
 
 def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[PostedTransaction]:
