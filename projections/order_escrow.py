@@ -13,6 +13,7 @@ from .upsert import add_deltas
 
 ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
 _INDEX = {name: i for i, name in enumerate(ADDED)}
+REFUNDS = ("refund", "refund_after_release")
 
 
 def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
@@ -34,14 +35,16 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
             row["release_due_at"] = datetime.fromisoformat(due) if due else None
         for x in t.postings:
             parts = x.account.split(":")
+            if t.kind in REFUNDS and parts[:2] == ["ops", "pool"] and x.amount_minor < 0:
+                d[_INDEX["refunded"]] -= x.amount_minor  # returned to the buyer
             if parts[0] != "order" or parts[1] != t.order_id:
                 continue
             if parts[2] == "escrow":
                 d[_INDEX[f"escrow_{parts[3]}"]] -= x.amount_minor
-                if x.amount_minor > 0 and t.kind in ("release", "refund"):
-                    d[_INDEX["released" if t.kind == "release" else "refunded"]] += x.amount_minor
+                if x.amount_minor > 0 and t.kind == "release":
+                    d[_INDEX["released"]] += x.amount_minor
             elif parts[2] == "dispute":
-                d[_INDEX["disputed"]] -= x.amount_minor
+                d[_INDEX["disputed"]] -= x.amount_minor  # what the hold has now
     return out
 
 

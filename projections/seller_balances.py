@@ -3,6 +3,7 @@ withheld and on hold, per currency."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import psycopg
@@ -12,14 +13,24 @@ from services.domain.journal import PostedTransaction
 from .upsert import add_deltas
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
-_ESCROW, _PAYABLE = 0, 1
+_ESCROW, _PAYABLE, _WITHHELD, _ON_HOLD = 0, 1, 4, 5
+# Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
+_ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
 
 
 def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
     """(seller_id, currency) -> [escrow, payable, in_flight, paid_out, withheld, on_hold, last seq]."""
     out: dict[tuple[str, str], list[int]] = {}
     for p in txns:
-        for x in p.transaction.postings:
+        t = p.transaction
+        for key, col, sign in _ATTRIBUTED:
+            if key in t.metadata:
+                currency = t.postings[0].currency
+                for seller, amount in json.loads(t.metadata[key]).items():
+                    row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
+                    row[col] += sign * int(amount)
+                    row[-1] = p.seq
+        for x in t.postings:
             parts = x.account.split(":")
             if parts[0] == "order" and len(parts) == 5 and parts[2] == "escrow" and parts[3] == "seller":
                 seller, col = parts[4], _ESCROW

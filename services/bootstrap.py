@@ -40,6 +40,7 @@ def posting_consumer(settings: Settings) -> PostingConsumer:
         topic_of=settings.topic,
         batch_max=settings.batch_max_messages,
         batch_timeout_s=settings.batch_timeout_s,
+        park_timeout=timedelta(seconds=settings.park_timeout_s),
     )
 
 

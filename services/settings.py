@@ -33,6 +33,7 @@ class Settings(BaseModel):
     batch_timeout_s: float = Field(0.2, gt=0)
     escrow_window_days: int = Field(30, ge=0)
     queued_max_kbytes: int = Field(16384, ge=1024)
+    park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
 
     @field_validator("topic_prefix")
     @classmethod
@@ -55,7 +56,8 @@ class Settings(BaseModel):
             "kafka_bootstrap_servers": env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             "topic_prefix": env.get("SPLITBOOK_TOPIC_PREFIX", ""),
         }
-        for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes"):
+        for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
+                    "park_timeout_s"):
             if f"SPLITBOOK_{key.upper()}" in env:
                 raw[key] = env[f"SPLITBOOK_{key.upper()}"]
         raw.update(overrides)

@@ -18,7 +18,13 @@ class Reason(str, Enum):
     NEGATIVE_AMOUNT = "NEGATIVE_AMOUNT"  # an amount below zero (or a capture of zero)
     FEE_EXCEEDS_AMOUNT = "FEE_EXCEEDS_AMOUNT"  # gateway fee > amount, or platform fee > line amount
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # capture amount != sum of line amounts + shipping
-    UNBALANCED = "UNBALANCED"  # the transaction built would not balance (invariants 1-2)
+    UNKNOWN_ORDER = "UNKNOWN_ORDER"  # parked too long: the order's capture never arrived
+    UNKNOWN_DISPUTE = "UNKNOWN_DISPUTE"  # parked too long: the dispute's opening never arrived
+    RELEASE_BEFORE_WINDOW = "RELEASE_BEFORE_WINDOW"  # release requested before the escrow window ends
+    DISPUTE_OPEN = "DISPUTE_OPEN"  # release requested while a dispute on the order is open
+    REFUND_EXCEEDS_HELD = "REFUND_EXCEEDS_HELD"  # refund beyond what escrow (or the release) holds
+    DISPUTE_EXCEEDS_HELD = "DISPUTE_EXCEEDS_HELD"  # disputed amount beyond what is held or released
+    UNBALANCED = "UNBALANCED"  # the transaction built would break an invariant (1-3): a bug guard
 
 
 class SplitbookError(Exception):
@@ -32,6 +38,21 @@ class Rejected(SplitbookError):
         super().__init__(f"{reason.value}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class Park(SplitbookError):
+    """Not an error yet: the event needs something not posted yet (its order's capture,
+    the dispute's opening). It waits in the parked table and is retried when that posts;
+    after the parking timeout it becomes an exception with `reason`."""
+
+    def __init__(self, reason: Reason, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class NoOp(SplitbookError):
+    """Nothing to post and nothing wrong (e.g. releasing an order already released)."""
 
 
 class InfrastructureError(SplitbookError):

@@ -35,3 +35,88 @@ class OrderCaptured(NamedTuple):
             tuple(CaptureLine(ln["seller_id"], ln["item_id"], ln["amount"], ln["platform_fee"], ln.get("currency"))
                   for ln in r["lines"]),
         )
+
+
+class RefundLine(NamedTuple):
+    seller_id: str
+    amount: int  # refunded to the buyer for this seller's items
+    platform_fee: int  # the part of amount that was the platform's fee
+
+
+class RefundIssued(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    refund_id: str
+    order_id: str
+    lines: tuple[RefundLine, ...]
+    shipping: int
+    reason_code: str
+    currency: str | None = None
+
+    @classmethod
+    def from_record(cls, r: dict) -> "RefundIssued":
+        return cls(
+            r["event_id"], r["occurred_at"], r["refund_id"], r["order_id"],
+            tuple(RefundLine(ln["seller_id"], ln["amount"], ln["platform_fee"]) for ln in r["lines"]),
+            r["shipping"], r["reason_code"], r.get("currency"),
+        )
+
+
+class DisputeOpened(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    dispute_id: str
+    order_id: str
+    amount: int
+    reason: str
+    currency: str | None = None
+
+    @classmethod
+    def from_record(cls, r: dict) -> "DisputeOpened":
+        return cls(r["event_id"], r["occurred_at"], r["dispute_id"], r["order_id"], r["amount"], r["reason"],
+                   r.get("currency"))
+
+
+class DisputeResolved(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    dispute_id: str
+    order_id: str
+    outcome: str  # "won" (money returns) or "lost" (money leaves with the chargeback)
+    chargeback_fee: int = 0
+
+    @classmethod
+    def from_record(cls, r: dict) -> "DisputeResolved":
+        return cls(r["event_id"], r["occurred_at"], r["dispute_id"], r["order_id"], r["outcome"],
+                   r.get("chargeback_fee") or 0)
+
+
+class SellerProfileUpdated(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    seller_id: str
+    withholding_rate_bp: int
+    payout_minimum: int
+    payout_hold: bool
+    bank_account_ref: str | None = None
+
+    @classmethod
+    def from_record(cls, r: dict) -> "SellerProfileUpdated":
+        return cls(r["event_id"], r["occurred_at"], r["seller_id"], r["withholding_rate_bp"], r["payout_minimum"],
+                   r["payout_hold"], r.get("bank_account_ref"))
+
+    @property
+    def order_id(self) -> None:
+        return None
+
+
+class ReleaseEscrow(NamedTuple):
+    """A command from the release scheduler: release the order's escrow as of occurred_at."""
+
+    event_id: str
+    occurred_at: datetime
+    order_id: str
+
+    @classmethod
+    def from_record(cls, r: dict) -> "ReleaseEscrow":
+        return cls(r["event_id"], r["occurred_at"], r["order_id"])

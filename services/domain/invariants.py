@@ -3,7 +3,7 @@ rejected, never posted. The database enforces 1, 5 and 6 again on its own.
 
 1. Every transaction balances: sum(debits) = sum(credits), per currency.
 2. At capture: sum(escrow credited) = amount captured, and pool + fee = amount.
-3. An escrow account never goes below zero.            (lifecycle rules, issue 3)
+3. An escrow account (and a dispute hold) never goes below zero.
 4. Per seller: payable + in_flight + paid_out = released share - withholding
    - claw-backs - disputes after release.             (payouts, issue 4)
 5. Every transaction references its source (order_id, batch_id or event_id).
@@ -16,6 +16,18 @@ from collections import defaultdict
 
 from .errors import Reason, Rejected
 from .journal import Transaction
+
+
+def check_escrow_not_negative(state, txn: Transaction) -> None:
+    """Invariant 3: the order's escrow and hold accounts, after txn, are all >= 0."""
+    own = f"order:{state.order_id}:"
+    after: dict[str, int] = {}
+    for account, _c, amount in txn.postings:
+        if account.startswith(own):
+            after[account] = after.get(account, state.balances.get(account, 0)) - amount
+    below = {a: b for a, b in after.items() if b < 0}
+    if below:
+        raise Rejected(Reason.UNBALANCED, f"would leave below zero: {below}")
 
 
 def check_balanced(txn: Transaction) -> None:

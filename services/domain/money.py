@@ -51,3 +51,15 @@ def div_half_even(numerator: int, denominator: int) -> int:
 def basis_points_of(amount_minor: int, rate_bp: int) -> int:
     """amount * rate / 10_000, half-even: withholding and fee shares."""
     return div_half_even(amount_minor * rate_bp, 10_000)
+
+
+def allocate(amount_minor: int, weights: list[int]) -> list[int]:
+    """Split amount pro rata to weights (all >= 0, sum > 0), each part rounded half-even.
+    The rounding remainder goes to the part with the largest weight (the first of equals),
+    so the parts always sum to amount exactly."""
+    total = sum(weights)
+    if total <= 0 or any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative with a positive sum")
+    parts = [div_half_even(amount_minor * w, total) for w in weights]
+    parts[weights.index(max(weights))] += amount_minor - sum(parts)
+    return parts

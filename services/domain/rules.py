@@ -22,6 +22,7 @@ class Policy:
     """Marketplace settings the rules depend on."""
 
     escrow_window: timedelta = timedelta(days=30)
+    default_withholding_bp: int = 0  # for a seller with no profile in force
 
 
 def _require_id(name: str, value: str) -> None:

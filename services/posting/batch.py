@@ -1,15 +1,21 @@
-"""One batch of messages -> staged transactions and rejections. No I/O here: the
-consumer passes in what the journal already holds for the batch's event ids."""
+"""One batch of messages -> staged transactions, profiles, parked events and
+rejections. No I/O here: the consumer loads what the batch needs (digests already
+posted, the orders' states, the sellers' profiles) into a Context first."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from services.domain.errors import Reason, Rejected
-from services.domain.rules import Policy
+from services.domain.errors import NoOp, Park, Reason, Rejected
+from services.domain.events import SellerProfileUpdated
+from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
+                                       handle_release_escrow)
+from services.domain.order_state import OrderState
+from services.domain.rules import Policy, handle_order_captured
 from services.store.exceptions import RejectedMessage
 from services.store.journal import Staged
 from services.wire.avro import SchemaRegistry
@@ -19,7 +25,7 @@ from .handlers import HANDLERS, Handler
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """A consumed message, detached from the Kafka client."""
+    """A consumed (or parked) message, detached from the Kafka client."""
 
     topic: str
     partition: int
@@ -35,20 +41,57 @@ class Decoded:
     event_id: str
     digest: bytes
 
+    @property
+    def order_id(self) -> str | None:
+        return getattr(self.event, "order_id", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    msg: Inbound
+    event_id: str
+    order_id: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class Context:
+    """What the rules may read, loaded for the batch and kept current as it is staged."""
+
+    policy: Policy
+    digests: dict[str, bytes]  # event_id -> digest, of what is already posted/recorded
+    orders: dict[str, OrderState]
+    profiles: dict[str, list[SellerProfileUpdated]]  # per seller, by occurred_at
+
+    def order(self, order_id: str) -> OrderState:
+        state = self.orders.get(order_id)
+        if state is None:
+            state = self.orders[order_id] = OrderState(order_id)
+        return state
+
+    def withholding_bp(self, sellers, as_of: datetime) -> dict[str, int]:
+        out = {}
+        for s in sellers:
+            in_force = [p for p in self.profiles.get(s, ()) if p.occurred_at <= as_of]
+            out[s] = in_force[-1].withholding_rate_bp if in_force else self.policy.default_withholding_bp
+        return out
+
 
 @dataclass
 class Outcome:
     staged: list[Staged] = field(default_factory=list)
+    profiles: list[tuple[SellerProfileUpdated, bytes]] = field(default_factory=list)
     rejected: list[RejectedMessage] = field(default_factory=list)
+    parked: list[Parked] = field(default_factory=list)
+    unparked: list[Inbound] = field(default_factory=list)  # parked earlier, settled now
     duplicates: int = 0
+    noops: int = 0
     redelivered: int = 0  # skipped: offsets below what PostgreSQL has stored
 
 
-def digest(event: Any) -> bytes:
-    """A digest of the event as the domain reads it (its repr: type, then every field in
-    order). Stable across compatible schema versions, since the wire's optional extras
-    that the ledger does not use are not part of the domain event."""
-    return hashlib.sha256(repr(event).encode()).digest()
+def digest(identity: str) -> bytes:
+    return hashlib.sha256(identity.encode()).digest()
 
 
 def _reject(msg: Inbound, reason: Reason, detail: str, event_id: str | None = None,
@@ -70,33 +113,73 @@ def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str
         event = handler.from_record(record)
     except (KeyError, TypeError, ValueError) as e:
         return _reject(msg, Reason.SCHEMA_INVALID, f"{name}: {e!r}", record.get("event_id"))
-    return Decoded(msg, handler, event, record["event_id"], digest(event))
+    return Decoded(msg, handler, event, record["event_id"], digest(handler.identity(event)))
 
 
-def apply_rules(decoded: Sequence[Decoded | RejectedMessage], posted: Mapping[str, bytes],
-                policy: Policy) -> Outcome:
-    """posted: event_id -> digest already in the journal, for this batch's event ids."""
-    out = Outcome()
-    seen: dict[str, bytes] = dict(posted)
+def _transaction(d: Decoded, ctx: Context):
+    e, kind = d.event, d.handler.kind
+    if kind == "capture":
+        if ctx.order(e.order_id).captured:
+            raise Rejected(Reason.DUPLICATE_CONFLICT, f"order {e.order_id} was already captured by another event")
+        return handle_order_captured(e, ctx.policy)
+    state = ctx.order(e.order_id)
+    if kind == "refund":
+        return handle_refund_issued(e, state)
+    if kind == "dispute_opened":
+        return handle_dispute_opened(e, state)
+    if kind == "dispute_resolved":
+        return handle_dispute_resolved(e, state)
+    if kind == "release":
+        sellers = [a.split(":")[4] for a in state.escrow() if a.split(":")[3] == "seller"]
+        return handle_release_escrow(e, state, ctx.withholding_bp(sellers, e.occurred_at))
+    raise AssertionError(f"no rule for {kind}")
+
+
+def _profile(e: SellerProfileUpdated) -> None:
+    from services.domain.accounts import is_valid_id
+
+    if not is_valid_id(e.seller_id):
+        raise Rejected(Reason.INVALID_FIELD, f"seller_id {e.seller_id!r} is not a usable id")
+    if not 0 <= e.withholding_rate_bp <= 10_000:
+        raise Rejected(Reason.INVALID_FIELD, f"withholding rate {e.withholding_rate_bp} bp is not within 0..10000")
+    if e.payout_minimum < 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"payout minimum is negative: {e.payout_minimum}")
+
+
+def apply_rules(decoded: list[Decoded | RejectedMessage], ctx: Context, out: Outcome | None = None) -> Outcome:
+    """Apply each event in order. Updates ctx (digests, order states, profiles) as it goes,
+    so later events in the batch see earlier ones."""
+    out = out or Outcome()
     for d in decoded:
         if isinstance(d, RejectedMessage):
             out.rejected.append(d)
             continue
-        order_id = getattr(d.event, "order_id", None)
-        prior = seen.get(d.event_id)
+        prior = ctx.digests.get(d.event_id)
         if prior is not None:
             if prior == d.digest:
                 out.duplicates += 1
             else:
-                out.rejected.append(_reject(
-                    d.msg, Reason.DUPLICATE_CONFLICT,
-                    f"event {d.event_id} was already posted with a different payload", d.event_id, order_id))
+                out.rejected.append(_reject(d.msg, Reason.DUPLICATE_CONFLICT,
+                                            f"event {d.event_id} was already posted with a different payload",
+                                            d.event_id, d.order_id))
             continue
         try:
-            txn = d.handler.rule(d.event, policy)
+            if d.handler.kind == "profile":
+                _profile(d.event)
+                ctx.profiles.setdefault(d.event.seller_id, []).append(d.event)
+                ctx.profiles[d.event.seller_id].sort(key=lambda p: p.occurred_at)
+                out.profiles.append((d.event, d.digest))
+            else:
+                txn = _transaction(d, ctx)
+                ctx.order(txn.order_id).apply(txn)
+                out.staged.append(Staged(txn, d.digest))
         except Rejected as r:
-            out.rejected.append(_reject(d.msg, r.reason, r.detail, d.event_id, order_id))
+            out.rejected.append(_reject(d.msg, r.reason, r.detail, d.event_id, d.order_id))
             continue
-        seen[d.event_id] = d.digest
-        out.staged.append(Staged(txn, d.digest))
+        except Park as p:
+            out.parked.append(Parked(d.msg, d.event_id, d.order_id, p.reason.value, p.detail))
+            continue
+        except NoOp:
+            out.noops += 1
+        ctx.digests[d.event_id] = d.digest
     return out

@@ -1,4 +1,4 @@
-"""Which record types the posting consumer posts, from which topics, with which rule."""
+"""Which record types the posting consumer takes, from which topics, and how."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.domain.events import OrderCaptured
-from services.domain.journal import Transaction
-from services.domain.rules import Policy, handle_order_captured
+from services.domain import events
 from services.kafka import topics
 
 
@@ -16,11 +14,23 @@ from services.kafka import topics
 class Handler:
     topic: str
     from_record: Callable[[dict], Any]
-    rule: Callable[[Any, Policy], Transaction]
+    kind: str  # capture | release | refund | dispute_opened | dispute_resolved | profile
+
+    def identity(self, event: Any) -> str:
+        """What 'the same payload' means for idempotency. A release command is the same
+        command whatever as-of time the scheduler stamped on it."""
+        if self.kind == "release":
+            return repr((event.event_id, event.order_id))
+        return repr(event)
 
 
 HANDLERS: dict[str, Handler] = {
-    "OrderCaptured": Handler(topics.ORDERS, OrderCaptured.from_record, handle_order_captured),
+    "OrderCaptured": Handler(topics.ORDERS, events.OrderCaptured.from_record, "capture"),
+    "RefundIssued": Handler(topics.REFUNDS, events.RefundIssued.from_record, "refund"),
+    "DisputeOpened": Handler(topics.DISPUTES, events.DisputeOpened.from_record, "dispute_opened"),
+    "DisputeResolved": Handler(topics.DISPUTES, events.DisputeResolved.from_record, "dispute_resolved"),
+    "SellerProfileUpdated": Handler(topics.SELLERS, events.SellerProfileUpdated.from_record, "profile"),
+    "ReleaseEscrow": Handler(topics.COMMANDS, events.ReleaseEscrow.from_record, "release"),
 }
 
 

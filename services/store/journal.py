@@ -121,6 +121,36 @@ def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[Pos
     ]
 
 
+def order_transactions(conn: psycopg.Connection, order_ids: Sequence[str]) -> dict[str, list[Transaction]]:
+    """Every posted transaction of these orders, in journal order, with postings."""
+    if not order_ids:
+        return {}
+    out: dict[str, list[Transaction]] = {}
+    current = None
+    rows = conn.execute(
+        "SELECT t.seq, t.transaction_id, t.kind, t.event_id, t.order_id, t.occurred_at, t.metadata,"
+        " p.account, p.currency, p.amount_minor FROM journal_transactions t JOIN journal_postings p USING (seq)"
+        " WHERE t.order_id = ANY(%s) ORDER BY t.seq, p.ctid",
+        (list(order_ids),),
+    )
+    postings: list[Posting] = []
+    for seq, tid, kind, event_id, order_id, occurred_at, metadata, account, currency, amount in rows:
+        if current is None or current[0] != seq:
+            if current is not None:
+                out.setdefault(current[4], []).append(_txn(current, postings))
+            current, postings = (seq, tid, kind, event_id, order_id, occurred_at, metadata), []
+        postings.append(Posting(account, currency, amount))
+    if current is not None:
+        out.setdefault(current[4], []).append(_txn(current, postings))
+    return out
+
+
+def _txn(head: tuple, postings: list[Posting]) -> Transaction:
+    _seq, tid, kind, event_id, order_id, occurred_at, metadata = head
+    return Transaction(transaction_id=tid, kind=kind, event_id=event_id, occurred_at=occurred_at,
+                       postings=tuple(postings), order_id=order_id, metadata=metadata)
+
+
 def iter_all(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[PostedTransaction]]:
     after = 0
     while True:

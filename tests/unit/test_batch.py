@@ -2,7 +2,7 @@
 
 from services.domain.errors import Reason
 from services.domain.rules import Policy
-from services.posting.batch import Inbound, apply_rules, decode, digest
+from services.posting.batch import Context, Inbound, apply_rules, decode
 from services.wire.avro import SchemaRegistry
 from tests.helpers import capture
 
@@ -17,7 +17,7 @@ def msg(rec_or_bytes, offset):
 
 def prepare(messages, posted=None):
     decoded = [decode(m, REGISTRY, lambda t: t) for m in messages]
-    return apply_rules(decoded, posted or {}, Policy())
+    return apply_rules(decoded, Context(Policy(), dict(posted or {}), {}, {}))
 
 
 def test_the_same_event_twice_in_a_batch_is_staged_once():
@@ -35,8 +35,8 @@ def test_same_event_id_with_other_content_is_a_duplicate_conflict():
 
 def test_an_event_already_in_the_journal_is_a_no_op():
     rec = capture("O_1")
-    event = decode(msg(rec, 5), REGISTRY, lambda t: t).event
-    out = prepare([msg(rec, 5)], posted={rec["event_id"]: digest(event)})
+    posted_digest = decode(msg(rec, 5), REGISTRY, lambda t: t).digest
+    out = prepare([msg(rec, 5)], posted={rec["event_id"]: posted_digest})
     assert not out.staged and out.duplicates == 1 and not out.rejected
 
 
@@ -61,5 +61,5 @@ def test_poison_between_good_messages_is_rejected_and_the_good_ones_stage():
 
 def test_a_record_on_the_wrong_topic_is_rejected():
     m = Inbound("marketplace.refunds", 0, 0, REGISTRY.encode("OrderCaptured", capture("O_1")))
-    out = apply_rules([decode(m, REGISTRY, lambda t: t)], {}, Policy())
+    out = apply_rules([decode(m, REGISTRY, lambda t: t)], Context(Policy(), {}, {}, {}))
     assert out.rejected[0].reason_code == Reason.SCHEMA_INVALID.value

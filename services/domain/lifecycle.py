@@ -1,0 +1,248 @@
+"""Posting rules between capture and payout: release, refunds, disputes (DESIGN.md).
+
+Each takes the event and the order's state (folded from the journal) and returns a
+balanced transaction, or raises Rejected (a reason code), Park (wait for the capture
+or the dispute's opening) or NoOp (nothing to post)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from . import accounts
+from .errors import NoOp, Park, Reason, Rejected
+from .events import DisputeOpened, DisputeResolved, RefundIssued, ReleaseEscrow
+from .invariants import check_escrow_not_negative, check_transaction
+from .journal import Posting, Transaction, credit, debit, transaction_id_for
+from .money import allocate, div_half_even, is_currency
+from .order_state import OrderState
+
+
+def _dumps(d: dict) -> str:
+    return json.dumps(d, separators=(",", ":"), sort_keys=True)
+
+
+def _finish(state: OrderState, txn: Transaction) -> Transaction:
+    """Invariants 1, 5 and 3 (on the balances this transaction would leave)."""
+    check_transaction(txn)
+    check_escrow_not_negative(state, txn)
+    return txn
+
+
+def _require_capture(state: OrderState, what: str) -> None:
+    if not state.captured:
+        raise Park(Reason.UNKNOWN_ORDER, f"{what}: order {state.order_id} has no posted capture yet")
+
+
+def _require_currency(state: OrderState, currency: str | None) -> None:
+    if currency is None:
+        return
+    if not is_currency(currency):
+        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{currency!r} is not an ISO 4217 currency")
+    if currency != state.currency:
+        raise Rejected(Reason.CURRENCY_MISMATCH, f"event in {currency}, order {state.order_id} in {state.currency}")
+
+
+# -- release --------------------------------------------------------------------------
+
+def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp: dict[str, int]) -> Transaction:
+    """Dr escrow:seller:{s}, Cr seller:{s}:payable + ops:tax:withholding (the seller's
+    rate in force at cmd.occurred_at); Dr escrow:platform, Cr revenue; Dr escrow:shipping,
+    Cr ops:payable:shipping."""
+    _require_capture(state, "release")
+    if state.is_released:
+        raise NoOp(f"order {state.order_id} is already released")
+    if state.release_due_at is not None and cmd.occurred_at < state.release_due_at:
+        raise Rejected(Reason.RELEASE_BEFORE_WINDOW,
+                       f"escrow window of {state.order_id} ends {state.release_due_at.isoformat()}")
+    if state.open_disputes:
+        raise Rejected(Reason.DISPUTE_OPEN, f"order {state.order_id} has open disputes {sorted(state.open_disputes)}")
+    cur = state.currency
+    postings: list[Posting] = []
+    withheld: dict[str, int] = {}
+    for account, held in state.escrow().items():
+        if held <= 0:
+            continue
+        parts = account.split(":")
+        postings.append(debit(account, cur, held))
+        if parts[3] == "seller":
+            seller = parts[4]
+            w = div_half_even(held * withholding_bp.get(seller, 0), 10_000)
+            withheld[seller] = w
+            if held - w:
+                postings.append(credit(accounts.seller_payable(seller), cur, held - w))
+            if w:
+                postings.append(credit(accounts.TAX_WITHHOLDING, cur, w))
+        elif parts[3] == "platform":
+            postings.append(credit(accounts.REVENUE_TAKERATE, cur, held))
+        else:
+            postings.append(credit(accounts.PAYABLE_SHIPPING, cur, held))
+    if not postings:
+        raise NoOp(f"order {state.order_id} holds nothing in escrow")
+    txn = Transaction(transaction_id_for(cmd.event_id), "release", cmd.event_id, cmd.occurred_at, tuple(postings),
+                      order_id=state.order_id, metadata={"withholding": _dumps(withheld)})
+    return _finish(state, txn)
+
+
+# -- refunds --------------------------------------------------------------------------
+
+def _validate_refund(e: RefundIssued) -> dict[str, list[int]]:
+    if not accounts.is_valid_id(e.refund_id):
+        raise Rejected(Reason.INVALID_FIELD, f"refund_id {e.refund_id!r} is not a usable id")
+    for ln in e.lines:
+        if not accounts.is_valid_id(ln.seller_id):
+            raise Rejected(Reason.INVALID_FIELD, f"seller_id {ln.seller_id!r} is not a usable id")
+    if e.shipping < 0 or any(ln.amount < 0 or ln.platform_fee < 0 for ln in e.lines):
+        raise Rejected(Reason.NEGATIVE_AMOUNT, "a refund line or shipping is negative")
+    if e.shipping + sum(ln.amount for ln in e.lines) <= 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, "a refund must return a positive amount")
+    per_seller: dict[str, list[int]] = {}
+    for ln in e.lines:
+        if ln.platform_fee > ln.amount:
+            raise Rejected(Reason.FEE_EXCEEDS_AMOUNT, f"refund line of {ln.seller_id}: fee > amount")
+        acc = per_seller.setdefault(ln.seller_id, [0, 0])
+        acc[0] += ln.amount - ln.platform_fee  # the seller's share
+        acc[1] += ln.platform_fee
+    return per_seller
+
+
+def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
+    """Before release: reverse only the escrow parts named, Cr ops:pool:{gateway}.
+    After release: claw back from seller payable, withholding and revenue in the
+    release's proportions (half-even; the payable part takes the remainder)."""
+    _require_capture(state, "refund")
+    _require_currency(state, e.currency)
+    per_seller = _validate_refund(e)
+    if state.is_released:
+        return _refund_after_release(e, state, per_seller)
+    cur, oid = state.currency, state.order_id
+    wanted = {accounts.escrow_seller(oid, s): share for s, (share, _fee) in per_seller.items()}
+    wanted[accounts.escrow_platform(oid)] = sum(fee for _s, fee in per_seller.values())
+    wanted[accounts.escrow_shipping(oid)] = e.shipping
+    postings = []
+    for account, amount in wanted.items():
+        if amount == 0:
+            continue
+        held = state.balances.get(account, 0)
+        if amount > held:
+            raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"refund of {amount} from {account}, which holds {held}")
+        postings.append(debit(account, cur, amount))
+    total = sum(p.amount_minor for p in postings)
+    postings.append(credit(accounts.pool(state.gateway), cur, total))
+    txn = Transaction(transaction_id_for(e.event_id), "refund", e.event_id, e.occurred_at, tuple(postings),
+                      order_id=oid, reverses_transaction_id=state.capture_txn,
+                      metadata={"refund_id": e.refund_id, "reason_code": e.reason_code})
+    return _finish(state, txn)
+
+
+def _refund_after_release(e: RefundIssued, state: OrderState, per_seller: dict[str, list[int]]) -> Transaction:
+    cur = state.currency
+    postings: list[Posting] = []
+    clawed: dict[str, int] = {}
+    platform = sum(fee for _s, fee in per_seller.values())
+    for seller, (share, _fee) in per_seller.items():
+        if share == 0:
+            continue
+        share_left, w_left = state.released_left.get(seller, [0, 0])
+        if share > share_left:
+            raise Rejected(Reason.REFUND_EXCEEDS_HELD,
+                           f"claw-back of {share} from {seller}, who was released {share_left} on this order")
+        released_share, released_w = state.released[seller]
+        w = min(w_left, div_half_even(share * released_w, released_share))
+        clawed[seller] = w
+        postings.append(debit(accounts.seller_payable(seller), cur, share - w))
+        if w:
+            postings.append(debit(accounts.TAX_WITHHOLDING, cur, w))
+    if platform > state.released_platform_left:
+        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"platform fee refund {platform} > {state.released_platform_left} recognised")
+    if e.shipping > state.released_shipping_left:
+        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"shipping refund {e.shipping} > {state.released_shipping_left} passed on")
+    if platform:
+        postings.append(debit(accounts.REVENUE_TAKERATE, cur, platform))
+    if e.shipping:
+        postings.append(debit(accounts.PAYABLE_SHIPPING, cur, e.shipping))
+    postings = [p for p in postings if p.amount_minor]
+    total = sum(p.amount_minor for p in postings)
+    postings.append(credit(accounts.pool(state.gateway), cur, total))
+    txn = Transaction(transaction_id_for(e.event_id), "refund_after_release", e.event_id, e.occurred_at,
+                      tuple(postings), order_id=state.order_id, reverses_transaction_id=state.release_txn,
+                      metadata={"refund_id": e.refund_id, "reason_code": e.reason_code,
+                                "withholding_clawback": _dumps(clawed)})
+    return _finish(state, txn)
+
+
+# -- disputes -------------------------------------------------------------------------
+
+def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:
+    """The disputed amount moves to order:{id}:dispute:hold: from the escrow accounts pro
+    rata before release, from the sellers' payables (pro rata to what they were released
+    and not clawed back) after release."""
+    _require_capture(state, "dispute")
+    _require_currency(state, e.currency)
+    if not accounts.is_valid_id(e.dispute_id):
+        raise Rejected(Reason.INVALID_FIELD, f"dispute_id {e.dispute_id!r} is not a usable id")
+    if e.dispute_id in state.open_disputes:
+        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} is already open")
+    if e.amount <= 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"disputed amount must be positive, got {e.amount}")
+    oid = state.order_id
+    if state.is_released:
+        sellers = [(s, left[0]) for s, left in sorted(state.released_left.items()) if left[0] > 0]
+        sources = [(accounts.seller_payable(s), w) for s, w in sellers]
+    else:
+        sources = [(a, b) for a, b in sorted(state.escrow().items()) if b > 0]
+    held = sum(w for _, w in sources)
+    if e.amount > held:
+        raise Rejected(Reason.DISPUTE_EXCEEDS_HELD, f"dispute of {e.amount} on {oid}, which holds {held}")
+    parts = allocate(e.amount, [w for _, w in sources])
+    postings = [debit(a, state.currency, p) for (a, _), p in zip(sources, parts) if p]
+    postings.append(credit(accounts.dispute_hold(oid), state.currency, e.amount))
+    by_seller = {_seller_of(p.account): p.amount_minor for p in postings[:-1] if _seller_of(p.account)}
+    txn = Transaction(transaction_id_for(e.event_id), "dispute_opened", e.event_id, e.occurred_at, tuple(postings),
+                      order_id=oid, metadata={"dispute_id": e.dispute_id, "reason": e.reason,
+                                              "phase": "released" if state.is_released else "escrow",
+                                              "hold": _dumps(by_seller)})
+    return _finish(state, txn)
+
+
+def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transaction:
+    """Won: the hold goes back exactly where it came from. Lost: it leaves the gateway
+    pool with the chargeback, and a chargeback fee (if any) is an expense."""
+    _require_capture(state, "dispute resolution")
+    opened = state.open_disputes.get(e.dispute_id)
+    if opened is None:
+        raise Park(Reason.UNKNOWN_DISPUTE, f"dispute {e.dispute_id} on {state.order_id} is not open")
+    if e.outcome not in ("won", "lost"):
+        raise Rejected(Reason.INVALID_FIELD, f"dispute outcome must be won or lost, got {e.outcome!r}")
+    if e.chargeback_fee < 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"chargeback fee is negative: {e.chargeback_fee}")
+    cur, hold = state.currency, accounts.dispute_hold(state.order_id)
+    postings = [debit(hold, cur, opened.amount)]
+    if e.outcome == "won":
+        postings += [credit(a, cur, amount) for a, amount in opened.sources]
+    else:
+        postings.append(credit(accounts.pool(state.gateway), cur, opened.amount))
+        if e.chargeback_fee:
+            postings += [debit(f"ops:expense:chargeback:{state.gateway}", cur, e.chargeback_fee),
+                         credit(accounts.pool(state.gateway), cur, e.chargeback_fee)]
+    txn = Transaction(transaction_id_for(e.event_id), "dispute_resolved", e.event_id, e.occurred_at,
+                      tuple(postings), order_id=state.order_id, reverses_transaction_id=opened.transaction_id,
+                      metadata={"dispute_id": e.dispute_id, "outcome": e.outcome,
+                                "hold": _dumps({s: -a for s, a in opened.by_seller.items()})})
+    return _finish(state, txn)
+
+
+def _seller_of(account: str) -> str | None:
+    parts = account.split(":")
+    if parts[0] == "seller":
+        return parts[1]
+    if parts[0] == "order" and parts[2:4] == ["escrow", "seller"]:
+        return parts[4]
+    return None
+
+
+def release_due(state: OrderState, as_of: datetime) -> bool:
+    """What the release scheduler asks: window passed, nothing disputed, something held."""
+    return (state.captured and not state.is_released and not state.open_disputes
+            and state.release_due_at is not None and state.release_due_at <= as_of
+            and any(b > 0 for b in state.escrow().values()))

@@ -1,0 +1,44 @@
+"""Seller profile versions: who gets paid, how much is withheld, from when."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+
+from services.domain.events import SellerProfileUpdated
+
+
+def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[SellerProfileUpdated]]:
+    out: dict[str, list[SellerProfileUpdated]] = {}
+    if not sellers:
+        return out
+    rows = conn.execute(
+        "SELECT event_id, effective_at, seller_id, withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref"
+        " FROM seller_profile_versions WHERE seller_id = ANY(%s) ORDER BY seller_id, effective_at, recorded_at",
+        (list(sellers),),
+    )
+    for row in rows:
+        out.setdefault(row[2], []).append(SellerProfileUpdated(*row))
+    return out
+
+
+def digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
+    if not event_ids:
+        return {}
+    rows = conn.execute("SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%s)",
+                        (list(event_ids),))
+    return {e: bytes(d) for e, d in rows}
+
+
+def insert(conn: psycopg.Connection, versions: Sequence[tuple[SellerProfileUpdated, bytes]]) -> None:
+    if not versions:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO seller_profile_versions (event_id, payload_sha256, seller_id, effective_at,"
+            " withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(p.event_id, d, p.seller_id, p.occurred_at, p.withholding_rate_bp, p.payout_minimum, p.payout_hold,
+              p.bank_account_ref) for p, d in versions],
+        )
