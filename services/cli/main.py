@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 
 import structlog
 
@@ -41,6 +41,14 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _instant(value: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-24T00:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
 def build_parser() -> Parser:
     p = Parser(prog="splitbook", description="Splitbook: an event-sourced double-entry ledger for marketplaces.")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -61,6 +69,11 @@ def build_parser() -> Parser:
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--run-id", default="", help="suffix for order ids, to publish the same day again")
     sp.add_argument("--messy", action="store_true", help="also redeliver, conflict and send poison messages")
+
+    sp = sub.add_parser("release", help="publish ReleaseEscrow for every order whose escrow window has passed")
+    sp.add_argument("--as-of", type=_instant, default=None, help="the time to release as of (ISO 8601), default now")
+    sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
+    sp.add_argument("--interval-s", type=float, default=60.0)
 
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
     sp.add_argument("--timeout-s", type=float, default=300)
@@ -97,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_worker(bootstrap.projection_worker, settings, args.idle_exit_s)
     if cmd == "simulate":
         return _simulate(settings, args)
+    if cmd in ("release", "release-scheduler"):
+        return _release(settings, args)
     with db.connect(settings.database_url) as conn:
         if cmd == "rebuild":
             from projections.rebuild import rebuild
@@ -131,6 +146,22 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     if args.messy:
         m = messy_deliveries(producer, topic, registry, day)
         print(f"also published {m.duplicates} redeliveries, {m.conflicts} conflicting duplicate, {m.poison} poison messages")
+    return 0
+
+
+def _release(settings: Settings, args: argparse.Namespace) -> int:
+    from services.release import scheduler
+    from services.wire.avro import SchemaRegistry
+
+    registry, producer = SchemaRegistry.from_dir(), bootstrap.producer(settings)
+    now = lambda: datetime.now(timezone.utc)  # noqa: E731
+    with db.connect(settings.database_url) as conn:
+        if args.command == "release":
+            as_of = args.as_of or now()
+            n = scheduler.run_once(settings, conn, producer, registry, as_of)
+            print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
+        else:
+            scheduler.run_forever(settings, conn, producer, registry, now, args.interval_s, Stop().install())
     return 0
 
 
