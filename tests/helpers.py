@@ -33,6 +33,33 @@ def publish_orders(settings: Settings, records: list[dict], version: int | None 
             REGISTRY, records, version=version)
 
 
+def publish_records(settings: Settings, topic: str, name: str, records: list[dict]) -> None:
+    publish(Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}), settings.topic(topic), REGISTRY,
+            records, name=name)
+
+
+def refund(order_id: str, refund_id: str, lines: list[tuple[str, int, int]], shipping: int = 0, at=T0) -> dict:
+    return {"event_id": f"evt_refund_{refund_id}", "occurred_at": at, "refund_id": refund_id, "order_id": order_id,
+            "lines": [{"seller_id": s, "amount": a, "platform_fee": f} for s, a, f in lines],
+            "shipping": shipping, "reason_code": "RETURNED", "currency": None}
+
+
+def dispute_opened(order_id: str, dispute_id: str, amount: int, at=T0) -> dict:
+    return {"event_id": f"evt_dispute_{dispute_id}", "occurred_at": at, "dispute_id": dispute_id,
+            "order_id": order_id, "amount": amount, "reason": "fraud", "currency": None}
+
+
+def dispute_resolved(order_id: str, dispute_id: str, outcome: str, fee: int | None = None, at=T0) -> dict:
+    return {"event_id": f"evt_resolved_{dispute_id}", "occurred_at": at, "dispute_id": dispute_id,
+            "order_id": order_id, "outcome": outcome, "chargeback_fee": fee}
+
+
+def profile(seller_id: str, bp: int, at=T0, minimum: int = 0, hold: bool = False, n: int = 1) -> dict:
+    return {"event_id": f"evt_profile_{seller_id}_{n}", "occurred_at": at, "seller_id": seller_id,
+            "withholding_rate_bp": bp, "payout_minimum": minimum, "payout_hold": hold,
+            "bank_account_ref": f"BANK-{seller_id}"}
+
+
 def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORDERS) -> None:
     p = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
     for v in values:

@@ -23,6 +23,11 @@ class Published:
     poison: int = 0
 
 
+def message_key(rec: dict) -> bytes:
+    """order_id where there is one (an order's events stay in one partition)."""
+    return (rec.get("order_id") or rec.get("batch_id") or rec.get("seller_id") or rec["event_id"]).encode()
+
+
 def publish(producer: Producer, topic: str, registry: SchemaRegistry, records: Iterable[dict],
             name: str = "OrderCaptured", version: int | None = None, progress_every: int = 10_000) -> int:
     failures: list[str] = []
@@ -35,7 +40,7 @@ def publish(producer: Producer, topic: str, registry: SchemaRegistry, records: I
     for rec in records:
         while True:
             try:
-                producer.produce(topic, registry.encode(name, rec, version), key=rec["order_id"].encode(),
+                producer.produce(topic, registry.encode(name, rec, version), key=message_key(rec),
                                  on_delivery=delivered)
                 break
             except BufferError:
