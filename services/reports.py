@@ -87,8 +87,20 @@ def counts(conn: psycopg.Connection) -> dict[str, int]:
         "transactions_posted": q("SELECT count(*) FROM journal_transactions"),
         "postings": q("SELECT count(*) FROM journal_postings"),
         "rejected": q("SELECT count(*) FROM exceptions WHERE source_topic IS NOT NULL"),
+        "parked": q("SELECT count(*) FROM parked_events"),
         "projected_seq": q("SELECT coalesce(max(last_seq), 0) FROM projection_positions"),
     }
+
+
+def orders_by_status(conn: psycopg.Connection, fmt: str = "table") -> str:
+    rows = conn.execute(
+        "SELECT status, currency, count(*), sum(captured)::bigint, sum(escrow_seller + escrow_shipping + escrow_platform)::bigint,"
+        " sum(released)::bigint, sum(refunded)::bigint, sum(disputed)::bigint FROM order_escrow GROUP BY 1, 2 ORDER BY 2, 1"
+    ).fetchall()
+    headers = ("status", "currency", "orders", "captured", "in escrow", "released", "refunded", "in dispute")
+    if fmt == "table":
+        rows = [(st, c, f"{n:,}", *(format_minor(v, c) for v in vals)) for st, c, n, *vals in rows]
+    return render(headers, rows, fmt, right=range(2, 8))
 
 
 def rejections(conn: psycopg.Connection, fmt: str = "table") -> str:

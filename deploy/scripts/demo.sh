@@ -13,10 +13,8 @@ bash "$ROOT/deploy/scripts/pipeline.sh" start
 trap 'bash "$ROOT/deploy/scripts/pipeline.sh" stop' EXIT
 set -a; source "$LOCAL/env"; set +a
 
-say "storefront: publishing $ORDERS orders from $SELLERS sellers for $DAY (plus redeliveries and poison messages)"
-"$SPLITBOOK" --log-level warning simulate --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS" --messy
-say "waiting until everything is posted, relayed and projected"
-"$SPLITBOOK" --log-level warning wait --timeout-s 300
+say "storefront: a marketplace month, $ORDERS orders a day from $SELLERS sellers, ending $DAY"
+"$SPLITBOOK" --log-level warning story --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS"
 "$SPLITBOOK" --log-level warning report
 echo
 say "done. Services stay up for queries (psql \"\$DATABASE_URL\" after 'source .local/env'); 'make down' stops them."

@@ -70,6 +70,11 @@ def build_parser() -> Parser:
     sp.add_argument("--run-id", default="", help="suffix for order ids, to publish the same day again")
     sp.add_argument("--messy", action="store_true", help="also redeliver, conflict and send poison messages")
 
+    sp = sub.add_parser("story", help="publish the demo's storyline: profiles, two days, refunds, disputes, release")
+    sp.add_argument("--date", type=_day, default=date.today(), help="today (YYYY-MM-DD)")
+    sp.add_argument("--orders", type=_positive, default=2500, help="orders per day")
+    sp.add_argument("--sellers", type=_positive, default=60)
+
     sp = sub.add_parser("release", help="publish ReleaseEscrow for every order whose escrow window has passed")
     sp.add_argument("--as-of", type=_instant, default=None, help="the time to release as of (ISO 8601), default now")
     sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
@@ -110,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
         return _run_worker(bootstrap.projection_worker, settings, args.idle_exit_s)
     if cmd == "simulate":
         return _simulate(settings, args)
+    if cmd == "story":
+        from services.storefront import story
+
+        with db.connect(settings.database_url) as conn:
+            story.run(settings, conn, args.date, args.orders, args.sellers, settings.escrow_window_days)
+        return 0
     if cmd in ("release", "release-scheduler"):
         return _release(settings, args)
     with db.connect(settings.database_url) as conn:
@@ -169,13 +180,15 @@ def _report(conn, top: int) -> int:
     c = reports.counts(conn)
     print(f"\nSeller balances (top {top} by escrow)\n")
     print(reports.seller_balances(conn, top))
+    print("\nOrders by escrow status\n")
+    print(reports.orders_by_status(conn))
     text, balanced = reports.trial_balance(conn)
     print("\nTrial balance by account family (from the journal)\n")
     print(text)
     print("\nRejections by reason\n")
     print(reports.rejections(conn))
     print(f"\nposted transactions: {c['transactions_posted']:,}   postings: {c['postings']:,}   "
-          f"rejected: {c['rejected']:,}   read models at seq: {c['projected_seq']:,}")
+          f"rejected: {c['rejected']:,}   parked: {c['parked']:,}   read models at seq: {c['projected_seq']:,}")
     print("trial balance: " + ("debits = credits in every currency" if balanced else "UNBALANCED"))
     return 0 if balanced else 1
 

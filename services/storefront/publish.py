@@ -66,10 +66,12 @@ def messy_deliveries(producer: Producer, topic: str, registry: SchemaRegistry, d
     conflict["shipping"] += 100
     out.conflicts = publish(producer, topic, registry, [conflict])
     broken_total = copy.deepcopy(day[2])
-    broken_total["event_id"] += "_resent"
+    broken_total["order_id"] += "_B"
+    broken_total["event_id"] = f"evt_capture_{broken_total['order_id']}"
     broken_total["amount"] += 1
     unknown_ccy = copy.deepcopy(day[3])
-    unknown_ccy["event_id"] += "_xyz"
+    unknown_ccy["order_id"] += "_C"
+    unknown_ccy["event_id"] = f"evt_capture_{unknown_ccy['order_id']}"
     unknown_ccy["currency"] = "XYZ"
     for ln in unknown_ccy["lines"]:
         ln["currency"] = None

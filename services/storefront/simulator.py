@@ -100,3 +100,79 @@ def worked_example(occurred_at: datetime) -> dict:
         "lines": [{"seller_id": "S_114", "item_id": "I_1", "amount": 18000, "platform_fee": 2000, "currency": None}],
         "channel": None,
     }
+
+
+def seller_profiles(count: int, seed: int, effective: datetime) -> list[dict]:
+    """SellerProfileUpdated for every seller: withholding rates, payout minimums, a few on hold."""
+    rng = random.Random(seed + 1)
+    return [{
+        "event_id": f"evt_profile_S_{i:04d}_{effective:%Y%m%d}",
+        "occurred_at": effective,
+        "seller_id": f"S_{i:04d}",
+        "withholding_rate_bp": rng.choice((0, 150, 250, 250, 450)),
+        "payout_minimum": rng.choice((0, 1000, 5000, 10000)),
+        "payout_hold": rng.random() < 0.05,
+        "bank_account_ref": f"BR{rng.randint(10**9, 10**10 - 1)}-{i:04d}",
+    } for i in range(1, count + 1)]
+
+
+def _refund(order: dict, n: int, at: datetime, full: bool, rng: random.Random) -> dict:
+    lines = order["lines"] if full else [rng.choice(order["lines"])]
+    return {
+        "event_id": f"evt_refund_{order['order_id']}_{n}",
+        "occurred_at": at,
+        "refund_id": f"R_{order['order_id']}_{n}",
+        "order_id": order["order_id"],
+        "lines": [{"seller_id": ln["seller_id"], "amount": ln["amount"], "platform_fee": ln["platform_fee"]}
+                  for ln in lines],
+        "shipping": order["shipping"] if full else 0,
+        "reason_code": "BUYER_RETURN" if full else "ITEM_DAMAGED",
+        "currency": order["currency"],
+    }
+
+
+@dataclass
+class AfterSales:
+    refunds_in_escrow: list[dict]
+    disputes_opened: list[dict]
+    disputes_resolved: list[dict]
+    refunds_after_release: list[dict]
+    disputes_after_release: list[dict]
+    resolved_after_release: list[dict]
+
+
+def after_sales(day: list[dict], seed: int, release_at: datetime) -> AfterSales:
+    """Refunds (partial and full) and disputes (won and lost), before and after release."""
+    rng = random.Random(seed + 2)
+    out = AfterSales([], [], [], [], [], [])
+    for order in day:
+        r = rng.random()
+        at = order["occurred_at"] + timedelta(days=rng.randint(1, 20))
+        later = release_at + timedelta(days=rng.randint(1, 5))
+        if r < 0.03:
+            out.refunds_in_escrow.append(_refund(order, 1, at, full=True, rng=rng))
+        elif r < 0.07:
+            out.refunds_in_escrow.append(_refund(order, 1, at, full=False, rng=rng))
+        elif r < 0.085:
+            did = f"D_{order['order_id']}"
+            amount = order["amount"] if rng.random() < 0.5 else order["amount"] // 2
+            out.disputes_opened.append({"event_id": f"evt_dispute_{did}", "occurred_at": at, "dispute_id": did,
+                                        "order_id": order["order_id"], "amount": amount, "reason": "NOT_RECEIVED",
+                                        "currency": order["currency"]})
+            lost = rng.random() < 0.4
+            out.disputes_resolved.append({"event_id": f"evt_resolved_{did}", "occurred_at": at + timedelta(days=3),
+                                          "dispute_id": did, "order_id": order["order_id"],
+                                          "outcome": "lost" if lost else "won",
+                                          "chargeback_fee": 1500 if lost else None})
+        elif r < 0.10:
+            out.refunds_after_release.append(_refund(order, 2, later, full=False, rng=rng))
+        elif r < 0.105:
+            did = f"D_{order['order_id']}_late"
+            out.disputes_after_release.append({"event_id": f"evt_dispute_{did}", "occurred_at": later,
+                                               "dispute_id": did, "order_id": order["order_id"],
+                                               "amount": order["lines"][0]["amount"] // 2, "reason": "FRAUD",
+                                               "currency": order["currency"]})
+            out.resolved_after_release.append({"event_id": f"evt_resolved_{did}", "occurred_at": later + timedelta(days=2),
+                                               "dispute_id": did, "order_id": order["order_id"],
+                                               "outcome": rng.choice(("won", "lost")), "chargeback_fee": None})
+    return out
