@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The pipeline's workers as background processes: posting consumer, relay, projection worker.
+# The pipeline's workers as background processes: posting consumer, relay, projection
+# worker and release scheduler (SPLITBOOK_WORKERS="post relay project" leaves it out).
 # Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
 source "$(dirname "$0")/lib.sh"
-WORKERS=(post relay project)
+read -r -a WORKERS <<<"${SPLITBOOK_WORKERS:-post relay project release-scheduler}"
+ALL_WORKERS=(post relay project release-scheduler)
 SPLITBOOK="$ROOT/.venv/bin/splitbook"
 
 start() {
@@ -21,11 +23,11 @@ start() {
   done
 }
 
-stop() { for w in "${WORKERS[@]}"; do stop_pid "$w"; done; say "pipeline stopped"; }
+stop() { for w in "${ALL_WORKERS[@]}"; do stop_pid "$w"; done; say "pipeline stopped"; }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) for w in "${WORKERS[@]}"; do pid_alive "$RUN/$w.pid" && echo "$w running" || echo "$w stopped"; done ;;
+  status) for w in "${ALL_WORKERS[@]}"; do pid_alive "$RUN/$w.pid" && echo "$w running" || echo "$w stopped"; done ;;
   *) die "usage: pipeline.sh start|stop|status" ;;
 esac

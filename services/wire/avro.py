@@ -42,17 +42,22 @@ def _load(path: Path) -> KnownSchema:
 class SchemaRegistry:
     """The schemas this build knows, from files; no registry server."""
 
-    def __init__(self, schemas: list[KnownSchema]):
+    def __init__(self, schemas: list[KnownSchema], readers: dict[str, int] | None = None):
+        """readers pins the reader version of a record (default: the highest known), e.g. a
+        consumer built for v2 that already knows a producer's v3 writer schema."""
         self._by_fp = {s.fingerprint: s for s in schemas}
         self._latest: dict[str, KnownSchema] = {}
         for s in schemas:
             cur = self._latest.get(s.name)
             if cur is None or s.version > cur.version:
                 self._latest[s.name] = s
+        for name, version in (readers or {}).items():
+            self._latest[name] = self.version(name, version)
 
     @classmethod
-    def from_dir(cls, directory: Path = SCHEMAS_DIR) -> "SchemaRegistry":
-        return cls([_load(p) for p in sorted(directory.rglob("*.avsc"))])
+    def from_dir(cls, *directories: Path, readers: dict[str, int] | None = None) -> "SchemaRegistry":
+        dirs = directories or (SCHEMAS_DIR,)
+        return cls([_load(p) for d in dirs for p in sorted(d.rglob("*.avsc"))], readers)
 
     def latest(self, name: str) -> KnownSchema:
         return self._latest[name]

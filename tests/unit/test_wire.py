@@ -69,3 +69,35 @@ def test_truncated_and_padded_bodies_are_schema_invalid():
         with pytest.raises(Rejected) as exc:
             REGISTRY.decode(bad)
         assert exc.value.reason is Reason.SCHEMA_INVALID
+
+
+def _schema_file(tmp_path, version, extra_field=None, amount_type="long"):
+    raw = json.loads((SCHEMAS_DIR / "marketplace" / "OrderCaptured.v2.avsc").read_text())
+    raw["splitbook.version"] = version
+    for f in raw["fields"]:
+        if f["name"] == "amount":
+            f["type"] = amount_type
+    if extra_field:
+        raw["fields"].append(extra_field)
+    path = tmp_path / f"OrderCaptured.v{version}.avsc"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_a_newer_producer_with_an_added_optional_field_is_read_by_an_older_reader(tmp_path):
+    _schema_file(tmp_path, 3, {"name": "gift_wrap", "type": ["null", "boolean"], "default": None})
+    producer = SchemaRegistry.from_dir(SCHEMAS_DIR, tmp_path)  # writes v3
+    consumer = SchemaRegistry.from_dir(SCHEMAS_DIR, tmp_path, readers={"OrderCaptured": 2})
+    data = producer.encode("OrderCaptured", {**capture(), "gift_wrap": True})
+    name, rec = consumer.decode(data)
+    assert name == "OrderCaptured" and rec["amount"] == 20000 and "gift_wrap" not in rec
+
+
+def test_an_incompatible_writer_schema_is_schema_invalid_not_a_crash(tmp_path):
+    _schema_file(tmp_path, 3, amount_type="string")  # amount became a string: cannot resolve to long
+    producer = SchemaRegistry.from_dir(SCHEMAS_DIR, tmp_path)
+    consumer = SchemaRegistry.from_dir(SCHEMAS_DIR, tmp_path, readers={"OrderCaptured": 2})
+    data = producer.encode("OrderCaptured", {**capture(), "amount": "200.00"})
+    with pytest.raises(Rejected) as exc:
+        consumer.decode(data)
+    assert exc.value.reason is Reason.SCHEMA_INVALID
