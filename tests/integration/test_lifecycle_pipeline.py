@@ -106,3 +106,26 @@ def test_refund_after_release_and_a_lost_dispute_flow_to_the_read_models(setting
     assert balances["ops:pool:card"] == 19400 - 11000 - 3000 - 1500
     assert balances["ops:expense:chargeback:card"] == 1500
     assert balances["ops:revenue:takerate"] == 2000 - 1000
+
+
+def test_read_models_after_a_whole_lifecycle_rebuild_identically(settings, conn):
+    from projections.rebuild import rebuild
+    from tests.helpers import table_rows
+
+    publish_records(settings, topics.SELLERS, "SellerProfileUpdated", [profile("S_114", 250, at=T0 - timedelta(days=1))])
+    publish_orders(settings, [capture("O_1"), capture("O_2"), capture("O_3")])
+    publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_2", "R2", [("S_114", 18000, 2000)], 2000)])
+    publish_records(settings, topics.DISPUTES, "DisputeOpened", [dispute_opened("O_3", "D3", 7000)])
+    run_pipeline(settings)
+    release_as_of(settings, conn, T0 + timedelta(days=30))
+    run_pipeline(settings)
+    publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_1", "R1", [("S_114", 5000, 500)])])
+    run_pipeline(settings)
+    tables = (("seller_balances", "seller_id, currency"), ("order_escrow", "order_id"),
+              ("account_balances", "account, currency"))
+    live = {t: table_rows(conn, t, o) for t, o in tables}
+    assert [r[0] for r in conn.execute("SELECT status FROM order_escrow ORDER BY order_id")] == [
+        "released", "refunded", "disputed"]
+    rebuild(conn)
+    for t, o in tables:
+        assert table_rows(conn, t, o) == live[t], t
