@@ -13,7 +13,7 @@ from services.store import db, journal
 from . import worker
 
 log = structlog.get_logger()
-TABLES = ("seller_balances", "order_escrow", "account_balances")
+TABLES = ("seller_balances", "order_escrow", "account_balances", "payout_batches", "payout_lines")
 
 
 def rebuild(conn: psycopg.Connection, page: int = 20_000) -> int:

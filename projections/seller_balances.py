@@ -13,7 +13,7 @@ from services.domain.journal import PostedTransaction
 from .upsert import add_deltas
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
-_ESCROW, _PAYABLE, _WITHHELD, _ON_HOLD = 0, 1, 4, 5
+_ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5
 # Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
 _ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
 
@@ -30,6 +30,19 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
                     row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
                     row[col] += sign * int(amount)
                     row[-1] = p.seq
+        if t.kind in ("payout_batch", "payout_confirmation"):
+            currency = t.postings[0].currency
+            moves = []
+            if t.kind == "payout_batch":
+                moves = [(s, _IN_FLIGHT, int(a)) for s, a in json.loads(t.metadata["lines"]).items()]
+            else:
+                for s, (a, _ref) in json.loads(t.metadata["settled"]).items():
+                    moves += [(s, _IN_FLIGHT, -a), (s, _PAID_OUT, a)]
+                moves += [(s, _IN_FLIGHT, -a) for s, (a, _r) in json.loads(t.metadata["failed"]).items()]
+            for seller, col, amount in moves:
+                row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
+                row[col] += amount
+                row[-1] = p.seq
         for x in t.postings:
             parts = x.account.split(":")
             if parts[0] == "order" and len(parts) == 5 and parts[2] == "escrow" and parts[3] == "seller":

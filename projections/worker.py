@@ -20,11 +20,11 @@ from services.store import db
 from services.store.journal import transaction_uuid
 from services.wire.avro import SchemaRegistry
 
-from . import account_balances, order_escrow, seller_balances
+from . import account_balances, order_escrow, payouts, seller_balances
 
 log = structlog.get_logger()
 NAME = "read_models"
-READ_MODELS = (seller_balances, order_escrow, account_balances)
+READ_MODELS = (seller_balances, order_escrow, account_balances, payouts)
 
 
 def posted_from_record(r: dict) -> PostedTransaction:

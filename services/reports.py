@@ -103,6 +103,17 @@ def orders_by_status(conn: psycopg.Connection, fmt: str = "table") -> str:
     return render(headers, rows, fmt, right=range(2, 8))
 
 
+def payout_batches(conn: psycopg.Connection, batch_ids: list[str] | None = None, fmt: str = "table") -> str:
+    rows = conn.execute(
+        "SELECT batch_id, batch_date, currency, status, line_count, total, settled, failed FROM payout_batches"
+        " WHERE %s::text[] IS NULL OR batch_id = ANY(%s) ORDER BY batch_date, batch_id", (batch_ids, batch_ids)
+    ).fetchall()
+    headers = ("batch_id", "date", "currency", "status", "lines", "total", "settled", "failed")
+    if fmt == "table":
+        rows = [(b, d, c, st, n, *(format_minor(v, c) for v in vals)) for b, d, c, st, n, *vals in rows]
+    return render(headers, rows, fmt, right=(4, 5, 6, 7))
+
+
 def rejections(conn: psycopg.Connection, fmt: str = "table") -> str:
     rows = conn.execute(
         "SELECT reason_code, count(*), min(detail) FROM exceptions GROUP BY reason_code ORDER BY 2 DESC, 1"

@@ -7,13 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import structlog
 
 from services import bootstrap, logs, progress, reports
 from services.domain.errors import ConfigError, SplitbookError
 from services.runloop import Stop, tune_gc
-from services.settings import Settings
+from services.settings import ROOT, Settings
 from services.store import db
 
 log = structlog.get_logger()
@@ -49,6 +50,16 @@ def _instant(value: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+def _rate(value: str) -> float:
+    try:
+        r = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 <= r <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not between 0 and 1")
+    return r
+
+
 def build_parser() -> Parser:
     p = Parser(prog="splitbook", description="Splitbook: an event-sourced double-entry ledger for marketplaces.")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -79,6 +90,33 @@ def build_parser() -> Parser:
     sp.add_argument("--as-of", type=_instant, default=None, help="the time to release as of (ISO 8601), default now")
     sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
     sp.add_argument("--interval-s", type=float, default=60.0)
+
+    pay = sub.add_parser("payouts", help="daily payout batches and their bank files")
+    psub = pay.add_subparsers(dest="payouts_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = psub.add_parser("run", help="have the ledger make the day's batches, then write their files")
+    sp.add_argument("--date", type=_day, default=date.today())
+    sp.add_argument("--as-of", type=_instant, default=None, help="profiles in force at (default now)")
+    sp.add_argument("--out", type=Path, default=ROOT / ".local" / "payouts", help="where files go")
+    sp = psub.add_parser("files", help="(re)write a batch's CSV and pain.001 files")
+    sp.add_argument("batch_id")
+    sp.add_argument("--out", type=Path, default=ROOT / ".local" / "payouts")
+    sp = psub.add_parser("list", help="payout batches with their status")
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    bank = sub.add_parser("bank", help="the simulated bank adapter")
+    bsub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = bsub.add_parser("settle", help="settle or fail each transfer of a pain.001 file and confirm it")
+    sp.add_argument("file", type=Path)
+    sp.add_argument("--failure-rate", type=_rate, default=0.05)
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--parts", type=_positive, default=1, help="confirm in this many messages")
+
+    sp = sub.add_parser("statement", help="a seller's statement: every movement with a running balance")
+    sp.add_argument("seller_id")
+    sp.add_argument("--from", dest="start", type=_day, default=date(1970, 1, 1))
+    sp.add_argument("--to", dest="end", type=_day, default=date(9999, 12, 30))
+    sp.add_argument("--currency", default=None)
+    sp.add_argument("--format", choices=("table", "csv"), default="table")
 
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
     sp.add_argument("--timeout-s", type=float, default=300)
@@ -123,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if cmd in ("release", "release-scheduler"):
         return _release(settings, args)
+    if cmd in ("payouts", "bank"):
+        return _payouts(settings, args)
     with db.connect(settings.database_url) as conn:
         if cmd == "rebuild":
             from projections.rebuild import rebuild
@@ -139,6 +179,11 @@ def run(args: argparse.Namespace) -> int:
             return 0 if balanced else 1
         elif cmd == "report":
             return _report(conn, args.top)
+        elif cmd == "statement":
+            from services import statement
+
+            text, _closing = statement.render(conn, args.seller_id, args.start, args.end, args.currency, args.format)
+            print(text)
     return 0
 
 
@@ -173,6 +218,35 @@ def _release(settings: Settings, args: argparse.Namespace) -> int:
             print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
         else:
             scheduler.run_forever(settings, conn, producer, registry, now, args.interval_s, Stop().install())
+    return 0
+
+
+def _payouts(settings: Settings, args: argparse.Namespace) -> int:
+    from services.bank import simulator
+    from services.payouts import files, scheduler
+    from services.wire.avro import SchemaRegistry
+
+    registry = SchemaRegistry.from_dir()
+    with db.connect(settings.database_url) as conn:
+        if args.command == "bank":
+            if not args.file.is_file():
+                raise ConfigError(f"no such file: {args.file}")
+            batch, results = simulator.settle(settings, bootstrap.producer(settings), registry, args.file.read_bytes(),
+                                              args.failure_rate, args.seed, args.parts, datetime.now(timezone.utc))
+            failed = sum(r["status"] == "FAILED" for r in results)
+            print(f"{batch.batch_id}: {len(results) - failed} settled, {failed} failed, confirmed in {args.parts} message(s)")
+        elif args.payouts_command == "run":
+            created = scheduler.run(settings, conn, bootstrap.producer(settings), registry, args.date,
+                                    args.as_of or datetime.now(timezone.utc), args.out)
+            progress.wait_caught_up(settings, conn, 120)
+            print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
+            for b in created:
+                print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+        elif args.payouts_command == "files":
+            for fmt, path in files.write_files(conn, args.batch_id, args.out).items():
+                print(f"{fmt}: {path}")
+        else:
+            print(reports.payout_batches(conn, None, args.format))
     return 0
 
 

@@ -24,6 +24,8 @@ class Reason(str, Enum):
     DISPUTE_OPEN = "DISPUTE_OPEN"  # release requested while a dispute on the order is open
     REFUND_EXCEEDS_HELD = "REFUND_EXCEEDS_HELD"  # refund beyond what escrow (or the release) holds
     DISPUTE_EXCEEDS_HELD = "DISPUTE_EXCEEDS_HELD"  # disputed amount beyond what is held or released
+    UNKNOWN_BATCH = "UNKNOWN_BATCH"  # a bank confirmation for a batch the ledger never created
+    CONFIRMATION_MISMATCH = "CONFIRMATION_MISMATCH"  # a confirmed line not in the batch, another amount, or re-decided
     UNBALANCED = "UNBALANCED"  # the transaction built would break an invariant (1-3): a bug guard
 
 

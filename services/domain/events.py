@@ -120,3 +120,46 @@ class ReleaseEscrow(NamedTuple):
     @classmethod
     def from_record(cls, r: dict) -> "ReleaseEscrow":
         return cls(r["event_id"], r["occurred_at"], r["order_id"])
+
+
+class CreatePayoutBatch(NamedTuple):
+    """Command from the payout scheduler: pay every eligible seller's payable in currency."""
+
+    event_id: str
+    occurred_at: datetime
+    batch_id: str
+    batch_date: str  # ISO date the batch is for
+    currency: str
+
+    @classmethod
+    def from_record(cls, r: dict) -> "CreatePayoutBatch":
+        return cls(r["event_id"], r["occurred_at"], r["batch_id"], r["batch_date"], r["currency"])
+
+    @property
+    def order_id(self) -> None:
+        return None
+
+
+class PayoutResult(NamedTuple):
+    seller_id: str
+    amount: int
+    status: str  # SETTLED | FAILED
+    bank_reference: str | None = None
+    reason: str | None = None
+
+
+class PayoutBatchConfirmed(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    batch_id: str
+    results: tuple[PayoutResult, ...]
+
+    @classmethod
+    def from_record(cls, r: dict) -> "PayoutBatchConfirmed":
+        return cls(r["event_id"], r["occurred_at"], r["batch_id"],
+                   tuple(PayoutResult(x["seller_id"], x["amount"], x["status"], x.get("bank_reference"),
+                                      x.get("reason")) for x in r["results"]))
+
+    @property
+    def order_id(self) -> None:
+        return None

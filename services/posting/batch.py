@@ -15,6 +15,7 @@ from services.domain.events import SellerProfileUpdated
 from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
                                        handle_release_escrow)
 from services.domain.order_state import OrderState
+from services.domain.payouts import BatchState, handle_create_payout_batch, handle_payout_batch_confirmed
 from services.domain.rules import Policy, handle_order_captured
 from services.store.exceptions import RejectedMessage
 from services.store.journal import Staged
@@ -63,6 +64,8 @@ class Context:
     digests: dict[str, bytes]  # event_id -> digest, of what is already posted/recorded
     orders: dict[str, OrderState]
     profiles: dict[str, list[SellerProfileUpdated]]  # per seller, by occurred_at
+    batches: dict[str, BatchState] = field(default_factory=dict)
+    payables: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> seller -> payable
 
     def order(self, order_id: str) -> OrderState:
         state = self.orders.get(order_id)
@@ -70,12 +73,34 @@ class Context:
             state = self.orders[order_id] = OrderState(order_id)
         return state
 
+    def batch(self, batch_id: str) -> BatchState:
+        state = self.batches.get(batch_id)
+        if state is None:
+            state = self.batches[batch_id] = BatchState(batch_id)
+        return state
+
+    def profile_at(self, seller: str, as_of: datetime) -> SellerProfileUpdated | None:
+        in_force = [p for p in self.profiles.get(seller, ()) if p.occurred_at <= as_of]
+        return in_force[-1] if in_force else None
+
     def withholding_bp(self, sellers, as_of: datetime) -> dict[str, int]:
         out = {}
         for s in sellers:
-            in_force = [p for p in self.profiles.get(s, ()) if p.occurred_at <= as_of]
-            out[s] = in_force[-1].withholding_rate_bp if in_force else self.policy.default_withholding_bp
+            p = self.profile_at(s, as_of)
+            out[s] = p.withholding_rate_bp if p else self.policy.default_withholding_bp
         return out
+
+    def observe(self, txn) -> None:
+        """Keep the loaded state current with a transaction just staged."""
+        if txn.order_id:
+            self.order(txn.order_id).apply(txn)
+        if txn.batch_id:
+            self.batch(txn.batch_id).apply(txn)
+        for account, currency, amount in txn.postings:
+            if account.startswith("seller:") and currency in self.payables:
+                seller = account.split(":")[1]
+                book = self.payables[currency]
+                book[seller] = book.get(seller, 0) - amount
 
 
 @dataclass
@@ -118,6 +143,12 @@ def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str
 
 def _transaction(d: Decoded, ctx: Context):
     e, kind = d.event, d.handler.kind
+    if kind == "payout_batch":
+        payables = ctx.payables.get(e.currency, {})
+        profiles = {s: ctx.profile_at(s, e.occurred_at) for s in payables}
+        return handle_create_payout_batch(e, ctx.batch(e.batch_id), payables, profiles)
+    if kind == "payout_confirmation":
+        return handle_payout_batch_confirmed(e, ctx.batch(e.batch_id))
     if kind == "capture":
         if ctx.order(e.order_id).captured:
             raise Rejected(Reason.DUPLICATE_CONFLICT, f"order {e.order_id} was already captured by another event")
@@ -171,7 +202,7 @@ def apply_rules(decoded: list[Decoded | RejectedMessage], ctx: Context, out: Out
                 out.profiles.append((d.event, d.digest))
             else:
                 txn = _transaction(d, ctx)
-                ctx.order(txn.order_id).apply(txn)
+                ctx.observe(txn)
                 out.staged.append(Staged(txn, d.digest))
         except Rejected as r:
             out.rejected.append(_reject(d.msg, r.reason, r.detail, d.event_id, d.order_id))

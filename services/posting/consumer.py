@@ -17,6 +17,7 @@ from services.domain.errors import TransientError
 from services.domain.rules import Policy
 from services.runloop import Stop, with_retries
 from services.domain.order_state import fold
+from services.domain.payouts import fold_batch
 from services.store import db, exceptions, journal, offsets, parked, profiles
 from services.wire.avro import SchemaRegistry
 
@@ -113,7 +114,13 @@ class PostingConsumer:
         orders = {oid: fold(oid, txns) for oid, txns in journal.order_transactions(self.conn, order_ids).items()}
         sellers = {a.split(":")[4] for st in orders.values() for a in st.escrow() if ":escrow:seller:" in a}
         sellers |= {d.event.seller_id for d in decoded if d.handler.kind == "profile"}
-        return Context(self.policy, digests, orders, profiles.load(self.conn, sorted(sellers)))
+        batch_ids = {d.event.batch_id for d in decoded if d.handler.kind in ("payout_batch", "payout_confirmation")}
+        batches = {b: fold_batch(b, txns) for b, txns in journal.batch_transactions(self.conn, batch_ids).items()}
+        payables = {d.event.currency: journal.payables(self.conn, d.event.currency)
+                    for d in decoded if d.handler.kind == "payout_batch"}
+        for book in payables.values():
+            sellers |= set(book)
+        return Context(self.policy, digests, orders, profiles.load(self.conn, sorted(sellers)), batches, payables)
 
     def _unpark(self, ctx: Context, outcome: Outcome) -> None:
         """Retry parked events (earlier ones, and this batch's) whose orders got what they

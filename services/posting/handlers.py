@@ -21,6 +21,8 @@ class Handler:
         command whatever as-of time the scheduler stamped on it."""
         if self.kind == "release":
             return repr((event.event_id, event.order_id))
+        if self.kind == "payout_batch":
+            return repr((event.event_id, event.batch_id, event.currency))
         return repr(event)
 
 
@@ -31,6 +33,9 @@ HANDLERS: dict[str, Handler] = {
     "DisputeResolved": Handler(topics.DISPUTES, events.DisputeResolved.from_record, "dispute_resolved"),
     "SellerProfileUpdated": Handler(topics.SELLERS, events.SellerProfileUpdated.from_record, "profile"),
     "ReleaseEscrow": Handler(topics.COMMANDS, events.ReleaseEscrow.from_record, "release"),
+    "CreatePayoutBatch": Handler(topics.COMMANDS, events.CreatePayoutBatch.from_record, "payout_batch"),
+    "PayoutBatchConfirmed": Handler(topics.BANK_CONFIRMATIONS, events.PayoutBatchConfirmed.from_record,
+                                    "payout_confirmation"),
 }
 
 

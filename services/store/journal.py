@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from services.domain.journal import PostedTransaction, Posting, Transaction
 
@@ -123,32 +124,51 @@ def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[Pos
 
 def order_transactions(conn: psycopg.Connection, order_ids: Sequence[str]) -> dict[str, list[Transaction]]:
     """Every posted transaction of these orders, in journal order, with postings."""
-    if not order_ids:
+    return _transactions_by(conn, "order_id", order_ids)
+
+
+def batch_transactions(conn: psycopg.Connection, batch_ids: Sequence[str]) -> dict[str, list[Transaction]]:
+    """Every posted transaction of these payout batches, in journal order, with postings."""
+    return _transactions_by(conn, "batch_id", batch_ids)
+
+
+def payables(conn: psycopg.Connection, currency: str) -> dict[str, int]:
+    """seller_id -> payable balance (credits - debits) in currency, from the journal."""
+    rows = conn.execute(
+        "SELECT account, -sum(amount_minor) FROM journal_postings WHERE account LIKE 'seller:%%'"
+        " AND account LIKE 'seller:%%:payable' AND currency = %s GROUP BY account", (currency,))
+    return {account.split(":")[1]: int(balance) for account, balance in rows}
+
+
+def _transactions_by(conn: psycopg.Connection, column: str, ids: Sequence[str]) -> dict[str, list[Transaction]]:
+    if not ids:
         return {}
     out: dict[str, list[Transaction]] = {}
     current = None
+    key = 4 if column == "order_id" else 7
     rows = conn.execute(
-        "SELECT t.seq, t.transaction_id, t.kind, t.event_id, t.order_id, t.occurred_at, t.metadata,"
-        " p.account, p.currency, p.amount_minor FROM journal_transactions t JOIN journal_postings p USING (seq)"
-        " WHERE t.order_id = ANY(%s) ORDER BY t.seq, p.ctid",
-        (list(order_ids),),
+        sql.SQL("SELECT t.seq, t.transaction_id, t.kind, t.event_id, t.order_id, t.occurred_at, t.metadata,"
+                " t.batch_id, p.account, p.currency, p.amount_minor FROM journal_transactions t"
+                " JOIN journal_postings p USING (seq) WHERE {} = ANY(%s) ORDER BY t.seq, p.ctid"
+                ).format(sql.Identifier("t", column)),
+        (list(ids),),
     )
     postings: list[Posting] = []
-    for seq, tid, kind, event_id, order_id, occurred_at, metadata, account, currency, amount in rows:
-        if current is None or current[0] != seq:
+    for *head, account, currency, amount in rows:
+        if current is None or current[0] != head[0]:
             if current is not None:
-                out.setdefault(current[4], []).append(_txn(current, postings))
-            current, postings = (seq, tid, kind, event_id, order_id, occurred_at, metadata), []
+                out.setdefault(current[key], []).append(_txn(current, postings))
+            current, postings = head, []
         postings.append(Posting(account, currency, amount))
     if current is not None:
-        out.setdefault(current[4], []).append(_txn(current, postings))
+        out.setdefault(current[key], []).append(_txn(current, postings))
     return out
 
 
-def _txn(head: tuple, postings: list[Posting]) -> Transaction:
-    _seq, tid, kind, event_id, order_id, occurred_at, metadata = head
+def _txn(head: list, postings: list[Posting]) -> Transaction:
+    _seq, tid, kind, event_id, order_id, occurred_at, metadata, batch_id = head
     return Transaction(transaction_id=tid, kind=kind, event_id=event_id, occurred_at=occurred_at,
-                       postings=tuple(postings), order_id=order_id, metadata=metadata)
+                       postings=tuple(postings), order_id=order_id, batch_id=batch_id, metadata=metadata)
 
 
 def iter_all(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[PostedTransaction]]:

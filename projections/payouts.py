@@ -1,0 +1,55 @@
+"""payout_batches and payout_lines: what each batch paid, settled and failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import psycopg
+
+from services.domain.journal import PostedTransaction
+
+from .upsert import add_deltas
+
+BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
+
+
+def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
+    """-> (batch_id -> row, (batch_id, seller) -> row)."""
+    batches: dict[str, dict] = {}
+    lines: dict[tuple[str, str], dict] = {}
+    for p in txns:
+        t = p.transaction
+        if t.kind not in ("payout_batch", "payout_confirmation"):
+            continue
+        cur = t.postings[0].currency
+        b = batches.setdefault(t.batch_id, {"date": t.metadata["batch_date"], "currency": cur,
+                                            "d": [0] * len(BATCH_ADDED), "seq": 0})
+        b["seq"] = p.seq
+        d = b["d"]
+        if t.kind == "payout_batch":
+            for seller, amount in json.loads(t.metadata["lines"]).items():
+                d[0] += 1
+                d[1] += int(amount)
+                lines[(t.batch_id, seller)] = {"currency": cur, "amount": int(amount), "status": "in_flight",
+                                               "ref": None, "reason": None, "seq": p.seq}
+            continue
+        for status, key in (("settled", "settled"), ("failed", "failed")):
+            for seller, (amount, note) in json.loads(t.metadata[key]).items():
+                d[2] += 1
+                d[3 if status == "settled" else 4] += amount
+                lines[(t.batch_id, seller)] = {"currency": cur, "amount": amount, "status": status,
+                                               "ref": note if status == "settled" else None,
+                                               "reason": note if status == "failed" else None, "seq": p.seq}
+    return batches, lines
+
+
+def write(conn: psycopg.Connection, deltas: tuple[dict, dict]) -> None:
+    batches, lines = deltas
+    add_deltas(conn, "payout_batches", keys=("batch_id",), added=BATCH_ADDED, replaced=("as_of_seq",),
+               keep=("batch_date", "currency"),
+               rows=[(b, *r["d"], r["seq"], r["date"], r["currency"]) for b, r in batches.items()])
+    add_deltas(conn, "payout_lines", keys=("batch_id", "seller_id"), added=(),
+               replaced=("status", "bank_reference", "failure_reason", "as_of_seq"), keep=("currency", "amount"),
+               rows=[(b, s, r["status"], r["ref"], r["reason"], r["seq"], r["currency"], r["amount"])
+                     for (b, s), r in lines.items()])

@@ -1,0 +1,1 @@
+"""A simulated bank adapter: reads payout files, settles or fails transfers, confirms."""

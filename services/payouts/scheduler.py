@@ -1,0 +1,59 @@
+"""`payouts run --date D`: one CreatePayoutBatch per currency with payables, published to
+ledger.commands (the ledger makes the batch), then the files once it is posted."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import psycopg
+import structlog
+from confluent_kafka import Producer
+
+from services import progress
+from services.kafka import topics
+from services.settings import Settings
+from services.storefront.publish import publish
+from services.wire.avro import SchemaRegistry
+
+from . import files
+
+log = structlog.get_logger()
+
+
+def batch_id_for(day: date, currency: str) -> str:
+    return f"PB_{day:%Y%m%d}_{currency}"
+
+
+def payout_command(day: date, currency: str, as_of: datetime) -> dict:
+    return {"event_id": f"payout:{day.isoformat()}:{currency}", "occurred_at": as_of,
+            "batch_id": batch_id_for(day, currency), "batch_date": day.isoformat(), "currency": currency}
+
+
+def currencies_with_payables(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT currency FROM journal_postings WHERE account LIKE 'seller:%%' AND account LIKE 'seller:%%:payable'"
+        " GROUP BY currency, account HAVING sum(amount_minor) < 0")
+    return sorted({r[0] for r in rows})
+
+
+def run(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+        day: date, as_of: datetime, out_dir: Path, wait_s: float = 120) -> list[str]:
+    """Returns the batch ids the ledger created (existing ones included: running twice is safe)."""
+    currencies = currencies_with_payables(conn)
+    commands = [payout_command(day, c, as_of) for c in currencies]
+    if commands:
+        publish(producer, settings.topic(topics.COMMANDS), registry, commands, name="CreatePayoutBatch")
+    deadline = time.monotonic() + wait_s
+    while progress.lag(settings, conn).unposted:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
+        time.sleep(0.2)
+    created = [r[0] for r in conn.execute(
+        "SELECT batch_id FROM journal_transactions WHERE kind = 'payout_batch' AND batch_id = ANY(%s) ORDER BY batch_id",
+        ([c["batch_id"] for c in commands],))]
+    for batch_id in created:
+        paths = files.write_files(conn, batch_id, out_dir)
+        log.info("payout_files_written", batch_id=batch_id, **{k: str(v) for k, v in paths.items()})
+    return created
