@@ -38,22 +38,35 @@ def currencies_with_payables(conn: psycopg.Connection) -> list[str]:
     return sorted({r[0] for r in rows})
 
 
-def run(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
-        day: date, as_of: datetime, out_dir: Path, wait_s: float = 120) -> list[str]:
-    """Returns the batch ids the ledger created (existing ones included: running twice is safe)."""
-    currencies = currencies_with_payables(conn)
-    commands = [payout_command(day, c, as_of) for c in currencies]
+def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+                day: date, as_of: datetime) -> list[str]:
+    """Publish the day's commands; returns the batch ids they ask for."""
+    commands = [payout_command(day, c, as_of) for c in currencies_with_payables(conn)]
     if commands:
         publish(producer, settings.topic(topics.COMMANDS), registry, commands, name="CreatePayoutBatch")
+    log.info("payout_commands_published", day=day.isoformat(), batches=[c["batch_id"] for c in commands])
+    return [c["batch_id"] for c in commands]
+
+
+def write_created(conn: psycopg.Connection, batch_ids: list[str], out_dir: Path) -> list[str]:
+    """Write the files of those batches the ledger created (a day with no one due has none)."""
+    created = [r[0] for r in conn.execute(
+        "SELECT batch_id FROM journal_transactions WHERE kind = 'payout_batch' AND batch_id = ANY(%s) ORDER BY batch_id",
+        (batch_ids,))]
+    for batch_id in created:
+        paths = files.write_files(conn, batch_id, out_dir)
+        log.info("payout_files_written", batch_id=batch_id, **{k: str(v) for k, v in paths.items()})
+    return created
+
+
+def run(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+        day: date, as_of: datetime, out_dir: Path, wait_s: float = 120) -> list[str]:
+    """Publish, wait until the posting consumer has posted it, write the files. Returns the
+    batch ids the ledger created (existing ones included: running a day twice is safe)."""
+    batch_ids = publish_day(settings, conn, producer, registry, day, as_of)
     deadline = time.monotonic() + wait_s
     while progress.lag(settings, conn).unposted:
         if time.monotonic() > deadline:
             raise TimeoutError(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
         time.sleep(0.2)
-    created = [r[0] for r in conn.execute(
-        "SELECT batch_id FROM journal_transactions WHERE kind = 'payout_batch' AND batch_id = ANY(%s) ORDER BY batch_id",
-        ([c["batch_id"] for c in commands],))]
-    for batch_id in created:
-        paths = files.write_files(conn, batch_id, out_dir)
-        log.info("payout_files_written", batch_id=batch_id, **{k: str(v) for k, v in paths.items()})
-    return created
+    return write_created(conn, batch_ids, out_dir)

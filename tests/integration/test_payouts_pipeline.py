@@ -1,0 +1,172 @@
+"""Daily payouts on real Kafka and PostgreSQL: batches the ledger makes, bank files,
+confirmations in parts, failed transfers, duplicates, and invariant 4."""
+
+from datetime import date, timedelta
+
+import pytest
+from confluent_kafka import Producer
+
+from services.bank import simulator
+from services.kafka import topics
+from services.payouts import files, scheduler as payouts
+from services.release import scheduler as releases
+from services.statement import render as statement
+from services.wire.avro import SchemaRegistry
+from tests.helpers import (T0, capture, dispute_opened, profile, publish_orders, publish_records, refund, run_pipeline)
+
+pytestmark = pytest.mark.integration
+REGISTRY = SchemaRegistry.from_dir()
+DAY1 = date(2026, 12, 3)
+
+
+def producer(settings):
+    return Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+
+
+def lines(seller, amount, fee=0):
+    return [{"seller_id": seller, "item_id": "I", "amount": amount, "platform_fee": fee, "currency": None}]
+
+
+def marketplace(settings, conn):
+    """S_1 and S_2 sell and get released; S_3 is on hold; S_4 is paid, then clawed back into debt."""
+    publish_records(settings, topics.SELLERS, "SellerProfileUpdated", [
+        profile("S_1", 250, at=T0 - timedelta(days=5)), profile("S_2", 0, at=T0 - timedelta(days=5)),
+        profile("S_3", 0, at=T0 - timedelta(days=5), hold=True), profile("S_4", 0, at=T0 - timedelta(days=5))])
+    publish_orders(settings, [
+        capture("O_1", amount=20000, gateway_fee=600, shipping=0, lines=lines("S_1", 20000, 2000)),
+        capture("O_2", amount=10000, gateway_fee=300, shipping=0, lines=lines("S_2", 10000, 1000)),
+        capture("O_3", amount=5000, gateway_fee=150, shipping=0, lines=lines("S_3", 5000, 500)),
+        capture("O_4", amount=8000, gateway_fee=240, shipping=0, lines=lines("S_4", 8000, 800)),
+    ])
+    run_pipeline(settings)
+    releases.run_once(settings, conn, producer(settings), REGISTRY, T0 + timedelta(days=30))
+    run_pipeline(settings)
+
+
+def pay(settings, conn, day, tmp_path):
+    asked = payouts.publish_day(settings, conn, producer(settings), REGISTRY, day, T0 + timedelta(days=31))
+    run_pipeline(settings)
+    return payouts.write_created(conn, asked, tmp_path)
+
+
+def bank(settings, tmp_path, batch_id, results, parts=1):
+    batch = files.parse_pain001((tmp_path / f"{batch_id}.pain001.xml").read_bytes())
+    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed",
+                    simulator.confirmations(batch, results, parts, T0 + timedelta(days=32)))
+    run_pipeline(settings)
+
+
+def seller(conn, s):
+    return conn.execute("SELECT payable, in_flight, paid_out FROM seller_balances WHERE seller_id = %s", (s,)).fetchone()
+
+
+def test_payout_day_settles_all_but_a_failed_transfer_which_a_later_batch_pays(settings, conn, tmp_path):
+    marketplace(settings, conn)
+    assert pay(settings, conn, DAY1, tmp_path) == ["PB_20261203_BRL"]
+    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
+    in_flight = conn.execute("SELECT -sum(amount_minor) FROM journal_postings WHERE account = 'payout:PB_20261203_BRL:in_flight'").fetchone()[0]
+    assert batch.control_sum_minor == in_flight == 17550 + 9000 + 7200
+    assert {ln.seller_id for ln in batch.lines} == {"S_1", "S_2", "S_4"}  # S_3 is on hold
+    assert all(ln.bank_account_ref == f"BANK-{ln.seller_id}" for ln in batch.lines)
+    csv_text = (tmp_path / "PB_20261203_BRL.csv").read_text()
+    assert "TOTAL,2026-12-03,3 lines,,BRL,337.50" in csv_text
+    hashes = conn.execute("SELECT format, line_count, control_sum_minor FROM payout_files ORDER BY format").fetchall()
+    assert hashes == [("csv", 3, 33750), ("pain.001", 3, 33750)]
+
+    results = simulator.decide(batch, 0.0, seed=1)
+    for r in results:
+        if r["seller_id"] == "S_2":
+            r.update(status="FAILED", bank_reference=None, reason="AC04")
+    bank(settings, tmp_path, "PB_20261203_BRL", results, parts=2)  # confirmed in two messages
+
+    assert seller(conn, "S_1") == (0, 0, 17550)
+    assert seller(conn, "S_2") == (9000, 0, 0)  # only the failed seller keeps a balance
+    assert seller(conn, "S_4") == (0, 0, 7200)
+    assert conn.execute("SELECT status, line_count, settled, failed FROM payout_batches").fetchone() == (
+        "confirmed_with_failures", 3, 24750, 9000)
+    assert conn.execute("SELECT status, failure_reason FROM payout_lines WHERE seller_id = 'S_2'").fetchone() == ("failed", "AC04")
+
+    # S_4 is clawed back after payout: in debt, so not in the next batch; S_2 is paid again
+    publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_4", "R4", [("S_4", 8000, 800)])])
+    run_pipeline(settings)
+    assert seller(conn, "S_4") == (-7200, 0, 7200)
+    assert pay(settings, conn, DAY1 + timedelta(days=1), tmp_path) == ["PB_20261204_BRL"]
+    batch2 = files.parse_pain001((tmp_path / "PB_20261204_BRL.pain001.xml").read_bytes())
+    assert [(ln.seller_id, ln.amount_minor) for ln in batch2.lines] == [("S_2", 9000)]
+    bank(settings, tmp_path, "PB_20261204_BRL", simulator.decide(batch2, 0.0, seed=2))
+    assert seller(conn, "S_2") == (0, 0, 9000)
+
+
+def test_running_a_payout_day_twice_and_repeating_confirmations_change_nothing(settings, conn, tmp_path):
+    marketplace(settings, conn)
+    pay(settings, conn, DAY1, tmp_path)
+    first_files = conn.execute("SELECT format, sha256 FROM payout_files ORDER BY 1").fetchall()
+    assert pay(settings, conn, DAY1, tmp_path) == ["PB_20261203_BRL"]  # the same batch, not a new one
+    assert conn.execute("SELECT count(*) FROM journal_transactions WHERE kind = 'payout_batch'").fetchone()[0] == 1
+    assert conn.execute("SELECT format, sha256 FROM payout_files ORDER BY 1").fetchall() == first_files
+
+    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
+    results = simulator.decide(batch, 0.0, seed=1)
+    bank(settings, tmp_path, "PB_20261203_BRL", results)
+    before = conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall()
+    bank(settings, tmp_path, "PB_20261203_BRL", results)  # the same message again
+    resent = simulator.confirmations(batch, results, 1, T0)
+    resent[0]["event_id"] = "bankconf:resent-with-a-new-id"
+    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", resent)
+    run_pipeline(settings)
+    assert conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall() == before
+    assert conn.execute("SELECT count(*) FROM journal_transactions WHERE kind = 'payout_confirmation'").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 0
+
+
+def test_confirmations_for_an_unknown_batch_or_another_amount_are_exceptions(settings, conn, tmp_path):
+    marketplace(settings, conn)
+    pay(settings, conn, DAY1, tmp_path)
+    wrong = {"event_id": "bankconf:wrong", "occurred_at": T0, "batch_id": "PB_20261203_BRL",
+             "results": [{"seller_id": "S_1", "amount": 1, "status": "SETTLED", "bank_reference": "X", "reason": None}]}
+    unknown = {**wrong, "event_id": "bankconf:unknown", "batch_id": "PB_19990101_BRL"}
+    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", [wrong, unknown])
+    run_pipeline(settings)
+    assert sorted(r[0] for r in conn.execute("SELECT reason_code FROM exceptions")) == [
+        "CONFIRMATION_MISMATCH", "UNKNOWN_BATCH"]
+    assert seller(conn, "S_1") == (0, 17550, 0)
+
+
+INVARIANT_4 = """
+WITH rhs AS (
+  SELECT split_part(p.account, ':', 2) AS seller_id, p.currency, -sum(p.amount_minor) AS expected
+    FROM journal_postings p JOIN journal_transactions t USING (seq)
+   WHERE p.account LIKE 'seller:%%:payable'
+     AND t.kind IN ('release', 'refund_after_release', 'dispute_opened', 'dispute_resolved')
+   GROUP BY 1, 2)
+SELECT s.seller_id, s.payable + s.in_flight + s.paid_out AS lhs, coalesce(r.expected, 0) AS rhs
+  FROM seller_balances s LEFT JOIN rhs r USING (seller_id, currency)
+ WHERE s.payable + s.in_flight + s.paid_out <> coalesce(r.expected, 0)
+"""
+
+
+def test_invariant_4_holds_for_every_seller_after_a_multi_day_scenario(settings, conn, tmp_path):
+    marketplace(settings, conn)
+    pay(settings, conn, DAY1, tmp_path)
+    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
+    bank(settings, tmp_path, batch.batch_id, simulator.decide(batch, 0.5, seed=7), parts=2)
+    # day 2: more sales, a refund after release, a dispute after release, a release, another payout day
+    publish_orders(settings, [capture("O_5", amount=6000, gateway_fee=180, shipping=0, lines=lines("S_1", 6000, 600),
+                                      occurred_at=T0 + timedelta(days=1))])
+    publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_1", "R1", [("S_1", 4000, 400)])])
+    publish_records(settings, topics.DISPUTES, "DisputeOpened", [dispute_opened("O_2", "D2", 2500)])
+    run_pipeline(settings)
+    releases.run_once(settings, conn, producer(settings), REGISTRY, T0 + timedelta(days=32))
+    run_pipeline(settings)
+    pay(settings, conn, DAY1 + timedelta(days=1), tmp_path)
+    for b in conn.execute("SELECT batch_id FROM payout_batches WHERE status = 'in_flight'").fetchall():
+        batch = files.parse_pain001((tmp_path / f"{b[0]}.pain001.xml").read_bytes())
+        bank(settings, tmp_path, b[0], simulator.decide(batch, 0.3, seed=9))
+
+    assert conn.execute("SELECT count(*) FROM seller_balances").fetchone()[0] == 4
+    assert conn.execute(INVARIANT_4).fetchall() == []
+    # each seller's statement closes at what seller_balances says
+    for s, escrow, on_hold, payable, in_flight in conn.execute(
+            "SELECT seller_id, escrow, on_hold, payable, in_flight FROM seller_balances").fetchall():
+        _, closing = statement(conn, s, date(2000, 1, 1), date(2100, 1, 1), "BRL")
+        assert closing["BRL"] == escrow + on_hold + payable + in_flight, s
