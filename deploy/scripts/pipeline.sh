@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The pipeline's workers as background processes: posting consumer, relay, projection
-# worker and release scheduler (SPLITBOOK_WORKERS="post relay project" leaves it out).
+# worker, release scheduler and payout scheduler (SPLITBOOK_WORKERS="post relay project"
+# leaves the schedulers out).
 # Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
 source "$(dirname "$0")/lib.sh"
-read -r -a WORKERS <<<"${SPLITBOOK_WORKERS:-post relay project release-scheduler}"
-ALL_WORKERS=(post relay project release-scheduler)
+read -r -a WORKERS <<<"${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler}"
+ALL_WORKERS=(post relay project release-scheduler payout-scheduler)
 SPLITBOOK="$ROOT/.venv/bin/splitbook"
 
 start() {
@@ -13,7 +14,11 @@ start() {
   "$SPLITBOOK" migrate >/dev/null
   for w in "${WORKERS[@]}"; do
     if pid_alive "$RUN/$w.pid"; then say "$w already running"; continue; fi
-    nohup "$SPLITBOOK" "$w" >>"$LOGS/$w.log" 2>&1 &
+    case "$w" in
+      payout-scheduler) cmd=(payouts scheduler) ;;
+      *) cmd=("$w") ;;
+    esac
+    nohup "$SPLITBOOK" "${cmd[@]}" >>"$LOGS/$w.log" 2>&1 &
     echo $! >"$RUN/$w.pid"
     say "started $w (pid $!, log .local/logs/$w.log)"
   done

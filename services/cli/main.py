@@ -50,6 +50,15 @@ def _instant(value: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+def _clock_time(value: str):
+    from datetime import time as dtime
+
+    try:
+        return dtime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--at {value!r} is not a time of day (HH:MM)") from None
+
+
 def _rate(value: str) -> float:
     try:
         r = float(value)
@@ -97,6 +106,9 @@ def build_parser() -> Parser:
     sp.add_argument("--date", type=_day, default=date.today())
     sp.add_argument("--as-of", type=_instant, default=None, help="profiles in force at (default now)")
     sp.add_argument("--out", type=Path, default=ROOT / ".local" / "payouts", help="where files go")
+    sp = psub.add_parser("scheduler", help="run the day's payouts every day at --at (UTC)")
+    sp.add_argument("--at", default="06:00", help="HH:MM")
+    sp.add_argument("--out", type=Path, default=ROOT / ".local" / "payouts")
     sp = psub.add_parser("files", help="(re)write a batch's CSV and pain.001 files")
     sp.add_argument("batch_id")
     sp.add_argument("--out", type=Path, default=ROOT / ".local" / "payouts")
@@ -157,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
         from services.storefront import story
 
         with db.connect(settings.database_url) as conn:
-            story.run(settings, conn, args.date, args.orders, args.sellers, settings.escrow_window_days)
+            story.run(settings, conn, args.date, args.orders, args.sellers, settings.escrow_window_days,
+                      ROOT / ".local" / "payouts")
         return 0
     if cmd in ("release", "release-scheduler"):
         return _release(settings, args)
@@ -242,6 +255,9 @@ def _payouts(settings: Settings, args: argparse.Namespace) -> int:
             print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
             for b in created:
                 print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+        elif args.payouts_command == "scheduler":
+            scheduler.run_daily(settings, conn, bootstrap.producer(settings), registry, _clock_time(args.at), args.out,
+                                lambda: datetime.now(timezone.utc), Stop().install())
         elif args.payouts_command == "files":
             for fmt, path in files.write_files(conn, args.batch_id, args.out).items():
                 print(f"{fmt}: {path}")
@@ -254,6 +270,8 @@ def _report(conn, top: int) -> int:
     c = reports.counts(conn)
     print(f"\nSeller balances (top {top} by escrow)\n")
     print(reports.seller_balances(conn, top))
+    print("\nPayout batches\n")
+    print(reports.payout_batches(conn))
     print("\nOrders by escrow status\n")
     print(reports.orders_by_status(conn))
     text, balanced = reports.trial_balance(conn)

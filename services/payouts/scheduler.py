@@ -4,7 +4,9 @@ ledger.commands (the ledger makes the batch), then the files once it is posted."
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
 
 import psycopg
@@ -70,3 +72,19 @@ def run(settings: Settings, conn: psycopg.Connection, producer: Producer, regist
             raise TimeoutError(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
         time.sleep(0.2)
     return write_created(conn, batch_ids, out_dir)
+
+
+def run_daily(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+              at: dtime, out_dir: Path, clock: Callable[[], datetime], stop) -> None:
+    """Every day once the clock passes `at`, run that day's payouts (idempotent, so a
+    restart the same day changes nothing)."""
+    done: date | None = None
+    while not stop.requested:
+        now = clock()
+        if now.time() >= at and done != now.date():
+            run(settings, conn, producer, registry, now.date(), now, out_dir)
+            done = now.date()
+        for _ in range(60):
+            if stop.requested:
+                break
+            time.sleep(0.5)

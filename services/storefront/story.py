@@ -3,7 +3,8 @@
 Seller profiles; a first day of orders, some of whose refunds and disputes arrive
 before their captures (separate topics); refunds and disputes in escrow; the release
 scheduler releasing the day after its escrow window; refunds and disputes after
-release; and today's orders, still in escrow."""
+release; today's orders, still in escrow; and a payout day whose bank fails a few
+transfers."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from datetime import date, datetime, time, timedelta, timezone
 import psycopg
 import structlog
 
+from pathlib import Path
+
 from services import bootstrap, progress
+from services.bank import simulator as bank
+from services.payouts import scheduler as payouts
 from services.kafka import topics
 from services.release import scheduler
 from services.settings import Settings
@@ -24,7 +29,7 @@ log = structlog.get_logger()
 
 
 def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, sellers: int,
-        window_days: int, say=print) -> None:
+        window_days: int, out_dir: Path, say=print) -> None:
     registry, producer = SchemaRegistry.from_dir(), bootstrap.producer(settings)
     t = settings.topic
     first_day = today - timedelta(days=window_days + 10)
@@ -68,4 +73,16 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     publish(producer, t(topics.DISPUTES), registry, open_disputes, name="DisputeOpened")
     say(f"{today}: {len(day2)} orders captured, in escrow until {today + timedelta(days=window_days)}; "
         f"{len(open_disputes)} disputes still open")
+    wait()
+
+    as_of = datetime.combine(today, time(6), tzinfo=timezone.utc)
+    created = payouts.run(settings, conn, producer, registry, today, as_of, out_dir)
+    wait()
+    for batch_id in created:
+        pain = (out_dir / f"{batch_id}.pain001.xml").read_bytes()
+        batch, results = bank.settle(settings, producer, registry, pain, failure_rate=0.08, seed=today.toordinal(),
+                                     parts=2, at=as_of + timedelta(hours=4))
+        failed = sum(r["status"] == "FAILED" for r in results)
+        say(f"payout day {today}: {batch_id} paid {len(batch.lines)} sellers ({out_dir / batch_id}.pain001.xml); "
+            f"the bank settled {len(results) - failed} and failed {failed}, confirming in 2 messages")
     wait()
