@@ -130,6 +130,8 @@ def build_parser() -> Parser:
     sp.add_argument("--currency", default=None)
     sp.add_argument("--format", choices=("table", "csv"), default="table")
 
+    sub.add_parser("verify", help="recompute the hash chain, check every invariant and every read model")
+
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
     sp.add_argument("--timeout-s", type=float, default=300)
 
@@ -192,6 +194,12 @@ def run(args: argparse.Namespace) -> int:
             return 0 if balanced else 1
         elif cmd == "report":
             return _report(conn, args.top)
+        elif cmd == "verify":
+            from services.verify import verify
+
+            report = verify(conn)
+            print(report.text())
+            return 0 if report.ok else 1
         elif cmd == "statement":
             from services import statement
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from services.domain.chain import GENESIS, link
 from services.domain.journal import PostedTransaction, Posting, Transaction
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
@@ -30,6 +31,14 @@ def lock_writer(conn: psycopg.Connection) -> None:
 
 def last_seq(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0]
+
+
+def tip(conn: psycopg.Connection) -> tuple[int, bytes]:
+    """(last seq, its chain hash): where the next append continues."""
+    row = conn.execute("SELECT seq, chain_hash FROM journal_transactions ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return 0, GENESIS
+    return row[0], bytes(row[1]) if row[1] is not None else GENESIS
 
 
 def posted_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
@@ -55,10 +64,11 @@ def _text(value: str | None) -> str:
     return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
 
 
-def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int) -> None:
+def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int, previous_hash: bytes = GENESIS) -> None:
     """COPY the transactions, then their postings (each in one statement: the database
     checks that every statement's postings balance). Must run inside a transaction that
-    holds the writer lock; first_seq must be last_seq() + 1 (the database checks).
+    holds the writer lock; (first_seq - 1, previous_hash) must be tip() (the database
+    checks the sequence; `splitbook verify` checks the chain).
 
     Rows are formatted here as COPY text, a batch at a time: several times faster than
     a write_row() per row, and this is the hot path."""
@@ -67,13 +77,15 @@ def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int) -
     txn_lines = []
     posting_lines = []
     seq = first_seq
+    chain = previous_hash
     for s in staged:
         t = s.transaction
+        chain = link(chain, seq, t, s.payload_sha256)
         txn_lines.append(
             f"{seq}\t{t.transaction_id}\t{_text(t.kind)}\t{_text(t.event_id)}\t\\\\x{s.payload_sha256.hex()}\t"
             f"{_text(t.order_id)}\t{_text(t.batch_id)}\t"
             f"{t.reverses_transaction_id if t.reverses_transaction_id else chr(92) + 'N'}\t"
-            f"{t.occurred_at.isoformat()}\t{_text(_METADATA(t.metadata))}\n"
+            f"{t.occurred_at.isoformat()}\t{_text(_METADATA(t.metadata))}\t\\\\x{chain.hex()}\n"
         )
         for account, currency, amount in t.postings:
             posting_lines.append(f"{seq}\t{_text(account)}\t{_text(currency)}\t{amount}\n")
@@ -81,7 +93,7 @@ def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int) -
     with conn.cursor() as cur:
         with cur.copy(
             "COPY journal_transactions (seq, transaction_id, kind, event_id, payload_sha256,"
-            " order_id, batch_id, reverses_transaction_id, occurred_at, metadata) FROM STDIN"
+            " order_id, batch_id, reverses_transaction_id, occurred_at, metadata, chain_hash) FROM STDIN"
         ) as cp:
             cp.write("".join(txn_lines))
         with cur.copy("COPY journal_postings (seq, account, currency, amount_minor) FROM STDIN") as cp:
