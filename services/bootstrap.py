@@ -33,7 +33,7 @@ def prepare(settings: Settings) -> None:
 def posting_consumer(settings: Settings) -> PostingConsumer:
     return PostingConsumer(
         consumer=Consumer(consumer_config(settings, "posting")),
-        conn=db.connect(settings.database_url, application_name="splitbook-posting"),
+        conn=db.connect(settings.database_url, application_name="splitbook-posting", role="splitbook_posting"),
         registry=SchemaRegistry.from_dir(),
         policy=policy(settings),
         topics=[settings.topic(t) for t in input_topics()],
@@ -46,8 +46,8 @@ def posting_consumer(settings: Settings) -> PostingConsumer:
 
 def relay(settings: Settings) -> Relay:
     return Relay(
-        conn=db.connect(settings.database_url, application_name="splitbook-relay"),
-        listen_conn=db.connect(settings.database_url, application_name="splitbook-relay-listen"),
+        conn=db.connect(settings.database_url, application_name="splitbook-relay", role="splitbook_relay"),
+        listen_conn=db.connect(settings.database_url, application_name="splitbook-relay-listen", role="splitbook_relay"),
         producer=Producer(producer_config(settings)),
         registry=SchemaRegistry.from_dir(),
         journal_topic=settings.topic(topics.JOURNAL),
@@ -58,7 +58,7 @@ def relay(settings: Settings) -> Relay:
 def projection_worker(settings: Settings) -> ProjectionWorker:
     return ProjectionWorker(
         consumer=Consumer(consumer_config(settings, "projections")),
-        conn=db.connect(settings.database_url, application_name="splitbook-projections"),
+        conn=db.connect(settings.database_url, application_name="splitbook-projections", role="splitbook_projector"),
         registry=SchemaRegistry.from_dir(),
         journal_topic=settings.topic(topics.JOURNAL),
         batch_max=settings.batch_max_messages,

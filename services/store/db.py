@@ -14,9 +14,12 @@ from services.domain.errors import PermanentError, TransientError
 _TRANSIENT_CLASSES = ("08", "40", "57", "53")
 
 
-def connect(url: str, *, autocommit: bool = True, application_name: str = "splitbook") -> psycopg.Connection:
+def connect(url: str, *, autocommit: bool = True, application_name: str = "splitbook",
+            role: str | None = None) -> psycopg.Connection:
+    """role: run the session as this least-privilege role (migrations/0007_roles.sql)."""
+    options = {"options": f"-c role={role}"} if role else {}
     try:
-        return psycopg.connect(url, autocommit=autocommit, application_name=application_name)
+        return psycopg.connect(url, autocommit=autocommit, application_name=application_name, **options)
     except psycopg.OperationalError as e:
         raise TransientError(f"cannot connect to PostgreSQL: {e}".strip()) from e
 
