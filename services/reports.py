@@ -35,7 +35,7 @@ def render(headers: Sequence[str], rows: Sequence[Sequence], fmt: str, right: Se
         w.writerow(headers)
         w.writerows(rows)
         return buf.getvalue().rstrip("\n")
-    return table(headers, rows, right)
+    return table(headers, [["" if c is None else c for c in r] for r in rows], right)
 
 
 SELLER_COLUMNS = ("seller_id", "currency", "escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold", "as_of_seq")

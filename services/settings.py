@@ -34,6 +34,7 @@ class Settings(BaseModel):
     escrow_window_days: int = Field(30, ge=0)
     queued_max_kbytes: int = Field(16384, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
+    two_approvals_above_minor: int = Field(100_000, ge=0)  # adjustments larger than this need two checkers
 
     @field_validator("topic_prefix")
     @classmethod
@@ -57,7 +58,7 @@ class Settings(BaseModel):
             "topic_prefix": env.get("SPLITBOOK_TOPIC_PREFIX", ""),
         }
         for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
-                    "park_timeout_s"):
+                    "park_timeout_s", "two_approvals_above_minor"):
             if f"SPLITBOOK_{key.upper()}" in env:
                 raw[key] = env[f"SPLITBOOK_{key.upper()}"]
         raw.update(overrides)

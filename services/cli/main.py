@@ -59,6 +59,16 @@ def _clock_time(value: str):
         raise ConfigError(f"--at {value!r} is not a time of day (HH:MM)") from None
 
 
+def _posting(value: str) -> tuple[str, int]:
+    account, sep, amount = value.rpartition("=")
+    try:
+        if not sep or not account:
+            raise ValueError
+        return account, int(amount)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not ACCOUNT=AMOUNT (minor units, e.g. seller:S_1:payable=-500)") from None
+
+
 def _rate(value: str) -> float:
     try:
         r = float(value)
@@ -130,6 +140,40 @@ def build_parser() -> Parser:
     sp.add_argument("--currency", default=None)
     sp.add_argument("--format", choices=("table", "csv"), default="table")
 
+    exc = sub.add_parser("exceptions", help="the exceptions queue")
+    esub = exc.add_subparsers(dest="exceptions_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = esub.add_parser("list", help="exceptions, oldest first")
+    sp.add_argument("--status", choices=("open", "assigned", "resolved", "written_off"))
+    sp.add_argument("--reason", help="a reason code")
+    sp.add_argument("--limit", type=_positive, default=50)
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp = esub.add_parser("show", help="one exception with its original bytes")
+    sp.add_argument("exception_id", type=_positive)
+    sp = esub.add_parser("assign", help="assign to someone")
+    sp.add_argument("exception_id", type=_positive)
+    sp.add_argument("--to", required=True)
+    sp.add_argument("--by", required=True, help="who is doing this (audited)")
+    sp = esub.add_parser("resolve", help="resolve (or write off); never edits the journal")
+    sp.add_argument("exception_id", type=_positive)
+    sp.add_argument("--by", required=True)
+    sp.add_argument("--note", required=True)
+    sp.add_argument("--write-off", action="store_true")
+    sp.add_argument("--transaction", help="the correcting journal transaction id, if one was needed")
+
+    adj = sub.add_parser("adjust", help="manual adjustments with maker-checker")
+    asub = adj.add_subparsers(dest="adjust_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = asub.add_parser("propose", help="propose a balanced adjustment (postings in minor units, + debit, - credit)")
+    sp.add_argument("--by", required=True, help="the proposer")
+    sp.add_argument("--posting", action="append", required=True, type=_posting, metavar="ACCOUNT=AMOUNT")
+    sp.add_argument("--currency", required=True)
+    sp.add_argument("--reason-code", required=True)
+    sp.add_argument("--reason", required=True)
+    sp.add_argument("--exception", type=_positive, help="the exception this corrects")
+    sp = asub.add_parser("approve", help="approve (not your own); posts once enough approvers agree")
+    sp.add_argument("adjustment_id")
+    sp.add_argument("--by", required=True)
+    asub.add_parser("list", help="adjustments with their approvals")
+
     sub.add_parser("verify", help="recompute the hash chain, check every invariant and every read model")
 
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
@@ -178,6 +222,8 @@ def run(args: argparse.Namespace) -> int:
         return _release(settings, args)
     if cmd in ("payouts", "bank"):
         return _payouts(settings, args)
+    if cmd in ("exceptions", "adjust"):
+        return _controls(settings, args)
     with db.connect(settings.database_url) as conn:
         if cmd == "rebuild":
             from projections.rebuild import rebuild
@@ -274,6 +320,55 @@ def _payouts(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _controls(settings: Settings, args: argparse.Namespace) -> int:
+    from services.controls import adjustments, exceptions_queue as queue
+    from services.domain.errors import Rejected
+    from services.wire.avro import SchemaRegistry
+
+    with db.connect(settings.database_url, role="splitbook_operator") as conn:
+        if args.command == "exceptions":
+            action = args.exceptions_command
+            if action == "list":
+                rows = queue.list_(conn, args.status, args.reason, args.limit)
+                print(reports.render(("id", "created", "status", "reason", "topic", "subject", "amount", "assignee",
+                                      "detail"), rows, args.format, right=(0, 6)))
+            elif action == "show":
+                for k, v in queue.show(conn, args.exception_id).items():
+                    if k == "payload" and v is not None:
+                        v = f"{len(v)} bytes: {bytes(v)[:48].hex()}{'...' if len(v) > 48 else ''}"
+                    print(f"{k:>24}: {v}")
+            elif action == "assign":
+                queue.assign(conn, args.exception_id, args.to, args.by)
+                print(f"exception {args.exception_id} assigned to {args.to}")
+            else:
+                queue.resolve(conn, args.exception_id, args.by, args.note, args.write_off, args.transaction)
+                print(f"exception {args.exception_id} {'written off' if args.write_off else 'resolved'}")
+            return 0
+        action = args.adjust_command
+        try:
+            if action == "propose":
+                adj_id = adjustments.propose(conn, args.by, args.reason_code, args.reason, args.currency, args.posting,
+                                             settings.two_approvals_above_minor, args.exception)
+                print(f"{adj_id} proposed by {args.by}; waiting for approval")
+            elif action == "approve":
+                outcome = adjustments.approve(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(),
+                                              args.adjustment_id, args.by, datetime.now(timezone.utc))
+                print({"approved": f"{args.adjustment_id} approved by {args.by}: submitted to the ledger",
+                       "waiting": f"{args.adjustment_id} approved by {args.by}: needs another approver",
+                       "repeated": f"{args.adjustment_id}: {args.by} had already approved it"}[outcome])
+            else:
+                rows = conn.execute(
+                    "SELECT a.adjustment_id, a.created_at::timestamp(0), a.proposer, a.currency, a.amount_minor,"
+                    " a.required_approvals, a.status, coalesce(string_agg(p.approver, ', '), '') FROM adjustments a"
+                    " LEFT JOIN adjustment_approvals p USING (adjustment_id) GROUP BY a.adjustment_id ORDER BY 2"
+                ).fetchall()
+                print(reports.render(("id", "created", "proposer", "currency", "amount", "needs", "status", "approvers"),
+                                     rows, "table", right=(4, 5)))
+        except Rejected as r:
+            raise ConfigError(f"{r.reason.value}: {r.detail}") from r
+    return 0
+
+
 def _report(conn, top: int) -> int:
     c = reports.counts(conn)
     print(f"\nSeller balances (top {top} by escrow)\n")
@@ -306,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `splitbook ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

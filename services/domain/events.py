@@ -163,3 +163,24 @@ class PayoutBatchConfirmed(NamedTuple):
     @property
     def order_id(self) -> None:
         return None
+
+
+class ManualAdjustment(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    adjustment_id: str
+    reason_code: str
+    reason: str
+    proposer: str
+    approvers: tuple[str, ...]
+    currency: str
+    postings: tuple[tuple[str, int], ...]  # (account, signed amount)
+
+    @classmethod
+    def from_record(cls, r: dict) -> "ManualAdjustment":
+        return cls(r["event_id"], r["occurred_at"], r["adjustment_id"], r["reason_code"], r["reason"], r["proposer"],
+                   tuple(r["approvers"]), r["currency"], tuple((p["account"], p["amount"]) for p in r["postings"]))
+
+    @property
+    def order_id(self) -> None:
+        return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.domain.adjustments import handle_manual_adjustment
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
 from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
@@ -143,6 +144,8 @@ def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str
 
 def _transaction(d: Decoded, ctx: Context):
     e, kind = d.event, d.handler.kind
+    if kind == "adjustment":
+        return handle_manual_adjustment(e)
     if kind == "payout_batch":
         payables = ctx.payables.get(e.currency, {})
         profiles = {s: ctx.profile_at(s, e.occurred_at) for s in payables}

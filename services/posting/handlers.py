@@ -21,6 +21,8 @@ class Handler:
         command whatever as-of time the scheduler stamped on it."""
         if self.kind == "release":
             return repr((event.event_id, event.order_id))
+        if self.kind == "adjustment":  # the same adjustment, whoever approved it last
+            return repr((event.event_id, event.currency, event.postings))
         if self.kind == "payout_batch":
             return repr((event.event_id, event.batch_id, event.currency))
         return repr(event)
@@ -34,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     "SellerProfileUpdated": Handler(topics.SELLERS, events.SellerProfileUpdated.from_record, "profile"),
     "ReleaseEscrow": Handler(topics.COMMANDS, events.ReleaseEscrow.from_record, "release"),
     "CreatePayoutBatch": Handler(topics.COMMANDS, events.CreatePayoutBatch.from_record, "payout_batch"),
+    "ManualAdjustment": Handler(topics.COMMANDS, events.ManualAdjustment.from_record, "adjustment"),
     "PayoutBatchConfirmed": Handler(topics.BANK_CONFIRMATIONS, events.PayoutBatchConfirmed.from_record,
                                     "payout_confirmation"),
 }

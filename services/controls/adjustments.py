@@ -1,0 +1,70 @@
+"""Maker-checker adjustments: propose (maker), approve (checker, not the maker; two
+checkers above a threshold), then the ledger posts the approved adjustment from
+ledger.commands like any command. Every step, refusals included, is audited."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import psycopg
+from confluent_kafka import Producer
+
+from services.domain.adjustments import required_approvals, validate
+from services.domain.errors import ConfigError
+from services.kafka import topics
+from services.settings import Settings
+from services.storefront.publish import publish
+from services.wire.avro import SchemaRegistry
+
+from . import audit
+
+
+def propose(conn: psycopg.Connection, proposer: str, reason_code: str, reason: str, currency: str,
+            postings: list[tuple[str, int]], two_approvals_above_minor: int, exception_id: int | None = None) -> str:
+    amount = validate(currency, postings)  # Rejected -> the CLI prints its reason
+    adjustment_id = f"ADJ_{uuid.uuid4().hex[:10].upper()}"
+    needed = required_approvals(amount, two_approvals_above_minor)
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO adjustments (adjustment_id, proposer, reason_code, reason, currency, postings, amount_minor,"
+            " required_approvals, exception_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (adjustment_id, proposer, reason_code, reason, currency, json.dumps(postings), amount, needed, exception_id))
+        audit.record(conn, proposer, "adjustment_proposed", adjustment_id, currency=currency, postings=postings,
+                     amount_minor=amount, required_approvals=needed, reason_code=reason_code, reason=reason)
+    return adjustment_id
+
+
+def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+            adjustment_id: str, approver: str, at: datetime) -> str:
+    """Returns 'approved' (posted), 'waiting' (needs another approver) or 'repeated'."""
+    with conn.transaction():
+        row = conn.execute("SELECT proposer, reason_code, reason, currency, postings, required_approvals"
+                           " FROM adjustments WHERE adjustment_id = %s FOR UPDATE", (adjustment_id,)).fetchone()
+        if row is None:
+            raise ConfigError(f"no adjustment {adjustment_id}")
+        proposer, reason_code, reason, currency, postings, needed = row
+        if approver == proposer:
+            audit.record(conn, approver, "adjustment_approval_refused", adjustment_id, why="proposer cannot approve")
+    if approver == proposer:
+        raise ConfigError(f"{approver} proposed {adjustment_id} and cannot approve it (four eyes)")
+    with conn.transaction():
+        conn.execute("SELECT 1 FROM adjustments WHERE adjustment_id = %s FOR UPDATE", (adjustment_id,))
+        inserted = conn.execute("INSERT INTO adjustment_approvals (adjustment_id, approver) VALUES (%s, %s)"
+                                " ON CONFLICT DO NOTHING RETURNING approver", (adjustment_id, approver)).fetchone()
+        approvers = [r[0] for r in conn.execute(
+            "SELECT approver FROM adjustment_approvals WHERE adjustment_id = %s ORDER BY approved_at, approver",
+            (adjustment_id,))]
+        audit.record(conn, approver, "adjustment_approved" if inserted else "adjustment_approval_repeated",
+                     adjustment_id, approvals=len(approvers), required=needed)
+        if len(approvers) < needed:
+            return "waiting"
+        conn.execute("UPDATE adjustments SET status = 'approved' WHERE adjustment_id = %s", (adjustment_id,))
+        # Published inside the transaction's scope: if publishing fails, the approval rolls back.
+        command = {"event_id": f"adjustment:{adjustment_id}", "occurred_at": at, "adjustment_id": adjustment_id,
+                   "reason_code": reason_code, "reason": reason, "proposer": proposer, "approvers": approvers[:needed],
+                   "currency": currency, "postings": [{"account": a, "amount": int(v)} for a, v in postings]}
+        publish(producer, settings.topic(topics.COMMANDS), registry, [command], name="ManualAdjustment")
+        audit.record(conn, approver, "adjustment_submitted", adjustment_id, event_id=command["event_id"])
+    return "approved" if inserted else "repeated"
