@@ -174,6 +174,15 @@ def build_parser() -> Parser:
     sp.add_argument("--by", required=True)
     asub.add_parser("list", help="adjustments with their approvals")
 
+    rec = sub.add_parser("reconcile", help="reconcile a gateway report or a bank statement against the journal")
+    rsub = rec.add_subparsers(dest="reconcile_command", required=True, metavar="KIND", parser_class=Parser)
+    sp = rsub.add_parser("gateway", help="a gateway settlement report (CSV)")
+    sp.add_argument("file", type=Path)
+    sp.add_argument("--bank-account", default="main", help="where the settled net landed (ops:bank:<this>)")
+    sp = rsub.add_parser("bank", help="a bank statement (CSV or camt.053 XML)")
+    sp.add_argument("file", type=Path)
+    sp.add_argument("--currency", default="BRL", help="the statement's currency (CSV; camt.053 says it)")
+
     sub.add_parser("verify", help="recompute the hash chain, check every invariant and every read model")
 
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
@@ -224,6 +233,8 @@ def run(args: argparse.Namespace) -> int:
         return _payouts(settings, args)
     if cmd in ("exceptions", "adjust"):
         return _controls(settings, args)
+    if cmd == "reconcile":
+        return _reconcile(settings, args)
     with db.connect(settings.database_url) as conn:
         if cmd == "rebuild":
             from projections.rebuild import rebuild
@@ -366,6 +377,39 @@ def _controls(settings: Settings, args: argparse.Namespace) -> int:
                                      rows, "table", right=(4, 5)))
         except Rejected as r:
             raise ConfigError(f"{r.reason.value}: {r.detail}") from r
+    return 0
+
+
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from services.reconcile import bank, gateway
+    from services.wire.avro import SchemaRegistry
+
+    if not args.file.is_file():
+        raise ConfigError(f"no such file: {args.file}")
+    with db.connect(settings.database_url, role="splitbook_operator") as conn:
+        if args.reconcile_command == "gateway":
+            out = gateway.reconcile(conn, args.file)
+        else:
+            out = bank.reconcile(conn, args.file, args.currency)
+    if out.already:
+        print(f"{args.file.name} (sha256 {out.sha256[:16]}...) was already imported: nothing changed")
+        return 0
+    r = out.result
+    found = Counter(f.reason for f in r.findings)
+    print(f"{args.file.name}: {len(r.matched)} matched, {len(r.findings)} exceptions"
+          + "".join(f"\n  {reason}: {n}" for reason, n in sorted(found.items())))
+    if args.reconcile_command == "gateway" and out.deposit_minor > 0:
+        from services.kafka import topics
+        from services.storefront.publish import publish
+
+        publish(bootstrap.producer(settings), settings.topic(topics.COMMANDS), SchemaRegistry.from_dir(), [{
+            "event_id": f"deposit:{out.sha256[:32]}", "occurred_at": datetime.now(timezone.utc),
+            "gateway": out.gateway, "bank_account": args.bank_account, "currency": out.currency,
+            "amount": out.deposit_minor, "report_sha256": out.sha256}], name="SettleGatewayDeposit")
+        print(f"  deposit of {reports.format_minor(out.deposit_minor, out.currency)} from ops:pool:{out.gateway}"
+              f" to ops:bank:{args.bank_account} submitted to the ledger")
     return 0
 
 

@@ -53,6 +53,10 @@ def dispute_hold(order_id: str) -> str:
     return f"order:{order_id}:dispute:hold"
 
 
+def bank(account_ref: str) -> str:
+    return f"ops:bank:{account_ref}"
+
+
 def seller_payable(seller_id: str) -> str:
     return f"seller:{seller_id}:payable"
 
@@ -69,7 +73,7 @@ PAYABLE_SHIPPING = "ops:payable:shipping"
 
 def kind_of(account: str) -> Kind:
     """The kind of an address in the chart of accounts."""
-    if account.startswith("ops:pool:"):
+    if account.startswith(("ops:pool:", "ops:bank:")):
         return Kind.ASSET
     if account.startswith("ops:expense:"):
         return Kind.EXPENSE

@@ -184,3 +184,22 @@ class ManualAdjustment(NamedTuple):
     @property
     def order_id(self) -> None:
         return None
+
+
+class SettleGatewayDeposit(NamedTuple):
+    event_id: str
+    occurred_at: datetime
+    gateway: str
+    bank_account: str
+    currency: str
+    amount: int
+    report_sha256: str
+
+    @classmethod
+    def from_record(cls, r: dict) -> "SettleGatewayDeposit":
+        return cls(r["event_id"], r["occurred_at"], r["gateway"], r["bank_account"], r["currency"], r["amount"],
+                   r["report_sha256"])
+
+    @property
+    def order_id(self) -> None:
+        return None

@@ -117,3 +117,22 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     check_transaction(txn)
     check_capture_allocation(txn, e.amount)
     return txn
+
+
+def handle_settle_gateway_deposit(cmd, policy: Policy | None = None) -> Transaction:
+    """Dr ops:bank:{account}, Cr ops:pool:{gateway}: the reconciled net left the gateway."""
+    _require_id("gateway", cmd.gateway)
+    _require_id("bank_account", cmd.bank_account)
+    if not is_currency(cmd.currency):
+        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{cmd.currency!r} is not an ISO 4217 currency")
+    if cmd.amount <= 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"a deposit must be positive, got {cmd.amount}")
+    txn = Transaction(
+        transaction_id=transaction_id_for(cmd.event_id), kind="gateway_deposit", event_id=cmd.event_id,
+        occurred_at=cmd.occurred_at,
+        postings=(debit(accounts.bank(cmd.bank_account), cmd.currency, cmd.amount),
+                  credit(accounts.pool(cmd.gateway), cmd.currency, cmd.amount)),
+        metadata={"gateway": cmd.gateway, "report_sha256": cmd.report_sha256},
+    )
+    check_transaction(txn)
+    return txn

@@ -17,7 +17,7 @@ from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_res
                                        handle_release_escrow)
 from services.domain.order_state import OrderState
 from services.domain.payouts import BatchState, handle_create_payout_batch, handle_payout_batch_confirmed
-from services.domain.rules import Policy, handle_order_captured
+from services.domain.rules import Policy, handle_order_captured, handle_settle_gateway_deposit
 from services.store.exceptions import RejectedMessage
 from services.store.journal import Staged
 from services.wire.avro import SchemaRegistry
@@ -146,6 +146,8 @@ def _transaction(d: Decoded, ctx: Context):
     e, kind = d.event, d.handler.kind
     if kind == "adjustment":
         return handle_manual_adjustment(e)
+    if kind == "deposit":
+        return handle_settle_gateway_deposit(e)
     if kind == "payout_batch":
         payables = ctx.payables.get(e.currency, {})
         profiles = {s: ctx.profile_at(s, e.occurred_at) for s in payables}

@@ -36,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     "SellerProfileUpdated": Handler(topics.SELLERS, events.SellerProfileUpdated.from_record, "profile"),
     "ReleaseEscrow": Handler(topics.COMMANDS, events.ReleaseEscrow.from_record, "release"),
     "CreatePayoutBatch": Handler(topics.COMMANDS, events.CreatePayoutBatch.from_record, "payout_batch"),
+    "SettleGatewayDeposit": Handler(topics.COMMANDS, events.SettleGatewayDeposit.from_record, "deposit"),
     "ManualAdjustment": Handler(topics.COMMANDS, events.ManualAdjustment.from_record, "adjustment"),
     "PayoutBatchConfirmed": Handler(topics.BANK_CONFIRMATIONS, events.PayoutBatchConfirmed.from_record,
                                     "payout_confirmation"),

@@ -1,0 +1,1 @@
+"""Reconciliation: gateway settlement reports and bank statements against the journal."""

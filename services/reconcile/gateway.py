@@ -1,0 +1,142 @@
+"""`splitbook reconcile gateway FILE`: a gateway settlement report (CSV: date, gateway,
+reference, gross, fee, net, type capture|refund|chargeback) against what the journal
+posted to ops:pool:{gateway} and ops:expense:mdr:{gateway}. Matched lines are recorded,
+each difference becomes an exception, and the matched net moves from the gateway pool
+to the bank account it landed in (a SettleGatewayDeposit command)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import psycopg
+
+from services.domain.errors import ConfigError
+from services.domain.money import exponent
+
+from . import store
+from .matching import Expected, Reported, Result, match
+
+TYPES = ("capture", "refund", "chargeback")
+SIGN = {"capture": 1, "refund": -1, "chargeback": -1}
+
+
+def to_minor(text: str, currency: str, where: str) -> int:
+    try:
+        value = Decimal(text.strip()) * (10 ** exponent(currency))
+    except InvalidOperation:
+        raise ConfigError(f"{where}: {text!r} is not an amount") from None
+    if value != value.to_integral_value():
+        raise ConfigError(f"{where}: {text!r} has more decimals than {currency} allows")
+    return int(value)
+
+
+@dataclass
+class Report:
+    gateway: str
+    first_day: date
+    last_day: date
+    lines: list[Reported]
+
+
+def parse(data: bytes, currency_of) -> Report:
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    needed = {"date", "gateway", "reference", "gross", "fee", "net", "type"}
+    if not rows or not needed <= set(rows[0]):
+        raise ConfigError(f"a gateway report needs the columns {', '.join(sorted(needed))}")
+    gateways = {r["gateway"] for r in rows}
+    if len(gateways) != 1:
+        raise ConfigError(f"one gateway per report, found {sorted(gateways)}")
+    gateway = gateways.pop()
+    currency = currency_of(gateway)
+    lines, days = [], []
+    for n, r in enumerate(rows, start=2):
+        if r["type"] not in TYPES:
+            raise ConfigError(f"line {n}: type {r['type']!r} is not one of {', '.join(TYPES)}")
+        try:
+            days.append(date.fromisoformat(r["date"]))
+        except ValueError:
+            raise ConfigError(f"line {n}: {r['date']!r} is not a date") from None
+        lines.append(Reported(n, (r["reference"], r["type"]), {
+            k: to_minor(r[k], currency, f"line {n}") for k in ("gross", "fee", "net")}))
+    return Report(gateway, min(days), max(days), lines)
+
+
+def expected(conn: psycopg.Connection, gateway: str, first: date, last: date) -> list[Expected]:
+    lo = datetime.combine(first, time(0), tzinfo=timezone.utc)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    pool, mdr, cb = f"ops:pool:{gateway}", f"ops:expense:mdr:{gateway}", f"ops:expense:chargeback:{gateway}"
+    rows = conn.execute(
+        "SELECT t.seq, t.kind, t.order_id, t.metadata->>'outcome', p.account, p.currency, p.amount_minor"
+        " FROM journal_transactions t JOIN journal_postings p USING (seq)"
+        " WHERE t.order_id IN (SELECT order_id FROM journal_transactions WHERE kind = 'capture'"
+        "                      AND metadata->>'gateway' = %s)"
+        " AND t.kind IN ('capture', 'refund', 'refund_after_release', 'dispute_resolved')"
+        " AND t.occurred_at >= %s AND t.occurred_at < %s ORDER BY t.seq",
+        (gateway, lo, hi)).fetchall()
+    by_seq: dict[int, dict] = {}
+    for seq, kind, order_id, outcome, account, currency, amount in rows:
+        e = by_seq.setdefault(seq, {"kind": kind, "order": order_id, "outcome": outcome, "currency": currency,
+                                    "pool": 0, "mdr": 0, "cb": 0})
+        if account == pool:
+            e["pool"] += amount
+        elif account == mdr:
+            e["mdr"] += amount
+        elif account == cb:
+            e["cb"] += amount
+    out = []
+    for seq, e in by_seq.items():
+        if e["kind"] == "capture":
+            amounts = {"gross": e["pool"] + e["mdr"], "fee": e["mdr"], "net": e["pool"]}
+            line_type = "capture"
+        elif e["kind"] in ("refund", "refund_after_release"):
+            amounts, line_type = {"gross": -e["pool"], "fee": 0, "net": -e["pool"]}, "refund"
+        elif e["outcome"] == "lost":
+            amounts = {"gross": -e["pool"] - e["cb"], "fee": e["cb"], "net": -e["pool"]}
+            line_type = "chargeback"
+        else:
+            continue
+        out.append(Expected((e["order"], line_type), seq, amounts, e["currency"], e["order"]))
+    return out
+
+
+def currency_of(conn: psycopg.Connection):
+    def lookup(gateway: str) -> str:
+        row = conn.execute("SELECT currency FROM journal_postings WHERE seq = (SELECT min(seq) FROM journal_transactions"
+                           " WHERE kind = 'capture' AND metadata->>'gateway' = %s) LIMIT 1", (gateway,)).fetchone()
+        if row is None:
+            raise ConfigError(f"the ledger has no captures through gateway {gateway!r}")
+        return row[0]
+    return lookup
+
+
+@dataclass
+class Outcome:
+    sha256: str
+    already: bool
+    gateway: str = ""
+    currency: str = ""
+    result: Result | None = None
+    deposit_minor: int = 0
+
+
+def reconcile(conn: psycopg.Connection, path: Path) -> Outcome:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('recon'))")
+        if store.already_imported(conn, sha):
+            return Outcome(sha, True)
+        lookup = currency_of(conn)
+        report = parse(data, lookup)
+        currency = lookup(report.gateway)
+        result = match(report.lines, expected(conn, report.gateway, report.first_day, report.last_day),
+                       store.matched_before(conn, list(TYPES)))
+        store.record(conn, "gateway", sha, path.name, report.lines, result, currency)
+    deposit = sum(SIGN[r.key[1]] * r.amounts["net"] for r, _ in result.matched)
+    return Outcome(sha, False, report.gateway, currency, result, deposit)
