@@ -183,6 +183,10 @@ def build_parser() -> Parser:
     sp.add_argument("file", type=Path)
     sp.add_argument("--currency", default="BRL", help="the statement's currency (CSV; camt.053 says it)")
 
+    sp = sub.add_parser("close", help="the day's close: trial balance, escrow roll-forward, liabilities, fees, exceptions")
+    sp.add_argument("--date", type=_day, default=date.today())
+    sp.add_argument("--out", type=Path, default=ROOT / ".local" / "close")
+
     sub.add_parser("verify", help="recompute the hash chain, check every invariant and every read model")
 
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
@@ -251,6 +255,14 @@ def run(args: argparse.Namespace) -> int:
             return 0 if balanced else 1
         elif cmd == "report":
             return _report(conn, args.top)
+        elif cmd == "close":
+            from services import close
+
+            day = close.compute(conn, args.date)
+            print(close.render(day))
+            js, cs = close.write(day, args.out)
+            print(f"\nwritten: {js}  {cs}")
+            return 0 if all(r["ties"] for r in day["escrow_roll_forward"]) else 1
         elif cmd == "verify":
             from services.verify import verify
 
