@@ -18,4 +18,7 @@ say "storefront: a marketplace month, $ORDERS orders a day from $SELLERS sellers
 "$SPLITBOOK" --log-level warning story --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS"
 "$SPLITBOOK" --log-level warning report
 echo
+say "verify: the hash chain, every invariant, every read model against the journal"
+"$SPLITBOOK" --log-level warning verify
+echo
 say "done. Services stay up for queries (psql \"\$DATABASE_URL\" after 'source .local/env'); 'make down' stops them."
