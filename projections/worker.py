@@ -4,18 +4,17 @@ Kafka offset). Seq it already has (a relay re-publish) are skipped; a gap stops 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
 import structlog
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services import faults
-from services.domain.errors import PermanentError, Rejected, TransientError
+from services.domain.errors import PermanentError, Rejected
 from services.domain.journal import PostedTransaction, Posting, Transaction
-from services.runloop import Stop, with_retries
+from services.runloop import IdleClock, Stop, checked, with_retries
 from services.store import db
 from services.store.journal import transaction_uuid
 from services.wire.avro import SchemaRegistry
@@ -86,14 +85,14 @@ class ProjectionWorker:
         self.batch_max = batch_max
         self.batch_timeout_s = batch_timeout_s
         self.totals = Totals()
-        self.assigned_at: float | None = None  # idle time counts only once partitions are assigned
+        self.idle = IdleClock(None)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         _, next_offset = load_position(self.conn)
         for tp in partitions:
             tp.offset = next_offset if next_offset is not None else OFFSET_BEGINNING
         consumer.assign(partitions)
-        self.assigned_at = time.monotonic()
+        self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
     def apply_batch(self, records: list[tuple[int, int, PostedTransaction]]) -> int:
@@ -117,23 +116,18 @@ class ProjectionWorker:
         return with_retries(write, what="project_batch")
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
+        self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe([self.topic], on_assign=self._on_assign)
-        last_activity = time.monotonic()
         try:
             while not stop.requested:
-                msgs = self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s)
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
                 if not msgs:
-                    idle_from = max(last_activity, self.assigned_at or float("inf"))
-                    if idle_exit_s is not None and time.monotonic() - idle_from > idle_exit_s:
+                    if self.idle.expired():
                         break
                     continue
-                last_activity = time.monotonic()
+                self.idle.busy()
                 records = []
                 for m in msgs:
-                    if m.error():
-                        if m.error().retriable():
-                            raise TransientError(f"Kafka: {m.error()}")
-                        raise KafkaException(m.error())
                     try:
                         _, rec = self.registry.decode(m.value())
                     except Rejected as r:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
+from confluent_kafka import KafkaException
 
 from services.domain.errors import TransientError
 
@@ -25,6 +26,37 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+def checked(msgs: list) -> list:
+    """Kafka messages, or the error one of them carries (transient when retriable)."""
+    for m in msgs:
+        err = m.error()
+        if err:
+            if err.retriable():
+                raise TransientError(f"Kafka: {err}")
+            raise KafkaException(err)
+    return msgs
+
+
+class IdleClock:
+    """For --idle-exit-s: idle time counts only once partitions are assigned."""
+
+    def __init__(self, limit_s: float | None):
+        self.limit_s = limit_s
+        self.last_busy = time.monotonic()
+        self.assigned_at: float | None = None
+
+    def assigned(self) -> None:
+        self.assigned_at = time.monotonic()
+
+    def busy(self) -> None:
+        self.last_busy = time.monotonic()
+
+    def expired(self) -> bool:
+        if self.limit_s is None or self.assigned_at is None:
+            return False
+        return time.monotonic() - max(self.last_busy, self.assigned_at) > self.limit_s
 
 
 class Stop:

@@ -6,29 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import timezone
 
 from .journal import Transaction
 
 GENESIS = bytes(32)
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:
-    occurred: datetime = txn.occurred_at.astimezone(timezone.utc)
-    doc = {
-        "seq": seq,
-        "transaction_id": str(txn.transaction_id),
-        "kind": txn.kind,
-        "event_id": txn.event_id,
-        "payload_sha256": payload_sha256.hex(),
-        "order_id": txn.order_id,
-        "batch_id": txn.batch_id,
-        "reverses_transaction_id": str(txn.reverses_transaction_id) if txn.reverses_transaction_id else None,
-        "occurred_at": occurred.isoformat(timespec="microseconds"),
-        "metadata": {k: str(v) for k, v in txn.metadata.items()},
-        "postings": sorted([a, c, int(m)] for a, c, m in txn.postings),
-    }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """A JSON array in a fixed order: seq, transaction id, kind, event id, source digest,
+    order id, batch id, reversed id, occurred_at (UTC, microseconds), metadata as sorted
+    [key, value] pairs, postings as sorted [account, currency, amount] triples."""
+    return _ENCODE([
+        seq, str(txn.transaction_id), txn.kind, txn.event_id, payload_sha256.hex(), txn.order_id, txn.batch_id,
+        str(txn.reverses_transaction_id) if txn.reverses_transaction_id else None,
+        txn.occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        sorted((k, str(v)) for k, v in txn.metadata.items()),
+        sorted(txn.postings),
+    ]).encode()
 
 
 def link(previous: bytes, seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:

@@ -10,12 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import structlog
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services import faults
-from services.domain.errors import TransientError
 from services.domain.rules import Policy
-from services.runloop import Stop, with_retries
+from services.runloop import IdleClock, Stop, checked, with_retries
 from services.domain.order_state import fold
 from services.domain.payouts import fold_batch
 from services.store import db, exceptions, journal, offsets, parked, profiles
@@ -57,7 +56,7 @@ class PostingConsumer:
         self.park_timeout = park_timeout
         self.clock = clock
         self.totals = Totals()
-        self.assigned_at: float | None = None  # idle time counts only once partitions are assigned
+        self.idle = IdleClock(None)
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -65,7 +64,7 @@ class PostingConsumer:
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         consumer.assign(partitions)
-        self.assigned_at = time.monotonic()
+        self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -167,28 +166,21 @@ class PostingConsumer:
         return n
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
+        self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
-        last_activity = time.monotonic()
         last_expiry = 0.0
         try:
             while not stop.requested:
-                msgs = self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s)
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
                 if time.monotonic() - last_expiry > 5:
                     self.totals.expired += self.expire_parked()
                     last_expiry = time.monotonic()
                 if not msgs:
-                    idle_from = max(last_activity, self.assigned_at or float("inf"))
-                    if idle_exit_s is not None and time.monotonic() - idle_from > idle_exit_s:
+                    if self.idle.expired():
                         break
                     continue
-                last_activity = time.monotonic()
-                batch = []
-                for m in msgs:
-                    if m.error():
-                        if m.error().retriable():
-                            raise TransientError(f"Kafka: {m.error()}")
-                        raise KafkaException(m.error())
-                    batch.append(Inbound(m.topic(), m.partition(), m.offset(), m.value()))
+                self.idle.busy()
+                batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
                 started = time.perf_counter()
                 outcome = self.post_batch(batch)
                 faults.crash_point("posting_after_db_commit")

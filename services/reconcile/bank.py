@@ -6,7 +6,6 @@ the confirmation carried) and gateway deposits into ops:bank:* (by deposit id)."
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -97,11 +96,8 @@ class Outcome:
 
 
 def reconcile(conn: psycopg.Connection, path: Path, currency: str) -> Outcome:
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('recon'))")
-        if store.already_imported(conn, sha):
+    with store.importing(conn, path) as (data, sha, already):
+        if already:
             return Outcome(sha, True)
         stmt = parse_camt053(data) if data.lstrip().startswith(b"<") else parse_csv(data, currency)
         result = match(stmt.lines, expected(conn, stmt.currency, stmt.first_day, stmt.last_day),

@@ -7,7 +7,6 @@ to the bank account it landed in (a SettleGatewayDeposit command)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -126,11 +125,8 @@ class Outcome:
 
 
 def reconcile(conn: psycopg.Connection, path: Path) -> Outcome:
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('recon'))")
-        if store.already_imported(conn, sha):
+    with store.importing(conn, path) as (data, sha, already):
+        if already:
             return Outcome(sha, True)
         lookup = currency_of(conn)
         report = parse(data, lookup)

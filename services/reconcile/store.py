@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import psycopg
 
 from .matching import Reported, Result
+
+
+@contextlib.contextmanager
+def importing(conn: psycopg.Connection, path: Path) -> Iterator[tuple[bytes, str, bool]]:
+    """One transaction per import, one import at a time: yields (bytes, sha256, already imported)."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('recon'))")
+        yield data, sha, already_imported(conn, sha)
 
 
 def already_imported(conn: psycopg.Connection, sha: str) -> bool:
