@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.domain.adjustments import handle_manual_adjustment
 from services.domain.errors import NoOp, Park, Reason, Rejected
@@ -25,8 +25,7 @@ from services.wire.avro import SchemaRegistry
 from .handlers import HANDLERS, Handler
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
+class Inbound(NamedTuple):
     """A consumed (or parked) message, detached from the Kafka client."""
 
     topic: str
@@ -35,8 +34,7 @@ class Inbound:
     value: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
+class Decoded(NamedTuple):
     msg: Inbound
     handler: Handler
     event: Any

@@ -45,3 +45,19 @@ def test_several_refunds_of_one_order_match_by_amount():
     e = [exp("O_1", 5, gross=1000, fee=0, kind="refund"), exp("O_1", 6, gross=3000, fee=0, kind="refund")]
     r = match([rep(1, "O_1", gross=3000, fee=0, kind="refund"), rep(2, "O_1", gross=1000, fee=0, kind="refund")], e, set())
     assert sorted((x.line_no, y.seq) for x, y in r.matched) == [(1, 6), (2, 5)] and not r.findings
+
+
+def test_bank_statement_csv_and_camt053_read_the_same_entries():
+    from services.reconcile.bank import parse_camt053, parse_csv
+
+    csv_stmt = parse_csv(b"date,reference,amount,direction\n2026-11-25,BRREF1,156.00,DBIT\n2026-11-25,deposit:x,187.00,CRDT\n",
+                         "BRL")
+    camt = parse_camt053(b"""<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>
+<Ntry><Amt Ccy="BRL">156.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><BookgDt><Dt>2026-11-25</Dt></BookgDt>
+<NtryDtls><TxDtls><Refs><AcctSvcrRef>BRREF1</AcctSvcrRef></Refs></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="BRL">187.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-25</Dt></BookgDt>
+<NtryDtls><TxDtls><Refs><EndToEndId>deposit:x</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>""")
+    as_pairs = lambda s: [(r.key, r.amounts) for r in s.lines]  # noqa: E731
+    assert as_pairs(csv_stmt) == as_pairs(camt) == [
+        (("BRREF1", "payout"), {"amount": 15600}), (("deposit:x", "deposit"), {"amount": 18700})]
