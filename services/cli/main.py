@@ -353,7 +353,7 @@ def _controls(settings: Settings, args: argparse.Namespace) -> int:
             action = args.exceptions_command
             if action == "list":
                 rows = queue.list_(conn, args.status, args.reason, args.limit)
-                print(reports.render(("id", "created", "status", "reason", "topic", "subject", "amount", "assignee",
+                print(reports.render(("id", "created", "status", "reason", "source", "subject", "amount", "assignee",
                                       "detail"), rows, args.format, right=(0, 6)))
             elif action == "show":
                 for k, v in queue.show(conn, args.exception_id).items():

@@ -14,7 +14,8 @@ STATUSES = ("open", "assigned", "resolved", "written_off")
 
 def list_(conn: psycopg.Connection, status: str | None, reason: str | None, limit: int) -> list[tuple]:
     return conn.execute(
-        "SELECT exception_id, created_at::timestamp(0), status, reason_code, source_topic, coalesce(order_id, batch_id,"
+        "SELECT exception_id, created_at::timestamp(0), status, reason_code, coalesce(source_topic, source),"
+        " coalesce(order_id, batch_id,"
         " seller_id, event_id, ''), amount_minor, assignee, left(detail, 60) FROM exceptions"
         " WHERE (%s::text IS NULL OR status = %s) AND (%s::text IS NULL OR reason_code = %s)"
         " ORDER BY exception_id LIMIT %s", (status, status, reason, reason, limit)).fetchall()

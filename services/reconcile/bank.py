@@ -38,9 +38,14 @@ def parse_csv(data: bytes, currency: str) -> Statement:
         raise ConfigError("a bank statement CSV needs the columns date, reference, amount, direction")
     lines, days = [], []
     for n, r in enumerate(rows, start=2):
+        if None in r.values() or None in r:
+            raise ConfigError(f"line {n}: expected the columns date, reference, amount, direction")
         if r["direction"] not in TYPE_OF:
             raise ConfigError(f"line {n}: direction {r['direction']!r} is not DBIT or CRDT")
-        days.append(date.fromisoformat(r["date"]))
+        try:
+            days.append(date.fromisoformat(r["date"]))
+        except ValueError:
+            raise ConfigError(f"line {n}: {r['date']!r} is not a date") from None
         lines.append(Reported(n, (r["reference"], TYPE_OF[r["direction"]]),
                               {"amount": to_minor(r["amount"], currency, f"line {n}")}))
     return Statement(currency, min(days), max(days), lines)
@@ -48,9 +53,15 @@ def parse_csv(data: bytes, currency: str) -> Statement:
 
 def parse_camt053(data: bytes) -> Statement:
     try:
-        root = ET.fromstring(data)
+        return _parse_camt053(data)
     except ET.ParseError as e:
         raise ConfigError(f"not XML: {e}") from None
+    except (AttributeError, KeyError, ValueError) as e:
+        raise ConfigError(f"not a camt.053 statement this reader understands: {type(e).__name__}: {e}") from None
+
+
+def _parse_camt053(data: bytes) -> Statement:
+    root = ET.fromstring(data)
     ns = {"c": root.tag.split("}")[0].strip("{")} if root.tag.startswith("{") else {"c": ""}
     q = (lambda p: "/".join(f"c:{x}" for x in p.split("/"))) if ns["c"] else (lambda p: p)
     lines, days, currency = [], [], None

@@ -48,6 +48,9 @@ def parse(data: bytes, currency_of) -> Report:
     needed = {"date", "gateway", "reference", "gross", "fee", "net", "type"}
     if not rows or not needed <= set(rows[0]):
         raise ConfigError(f"a gateway report needs the columns {', '.join(sorted(needed))}")
+    for n, r in enumerate(rows, start=2):
+        if None in r.values() or None in r or any(not r[k] for k in needed - {"fee"}):
+            raise ConfigError(f"line {n}: expected the {len(needed)} columns {', '.join(sorted(needed))}, all filled")
     gateways = {r["gateway"] for r in rows}
     if len(gateways) != 1:
         raise ConfigError(f"one gateway per report, found {sorted(gateways)}")
