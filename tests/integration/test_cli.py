@@ -42,3 +42,19 @@ def test_balances_and_trial_balance_show_posted_captures(settings, worker_env):
     r = splitbook("trial-balance", "--format", "csv", env=worker_env)
     assert r.returncode == 0
     assert "TOTAL (debits = credits),BRL,,20000,20000," in r.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name, content, message", [
+    ("short.csv", "date,gateway,reference,gross,fee,net,type\n2026-11-02,card,O_1,1.00\n", "expected the 7 columns"),
+    ("mixed.csv", "date,gateway,reference,gross,fee,net,type\n2026-11-02,card,O_1,1,0,1,capture\n"
+                  "2026-11-02,pix,O_2,1,0,1,capture\n", "one gateway per report"),
+    ("stmt.xml", "<Document><Ntry><Amt>1</Amt></Ntry></Document>", "not a camt.053 statement"),
+])
+def test_a_malformed_reconciliation_file_is_one_readable_line(worker_env, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    kind = "bank" if name.endswith(".xml") else "gateway"
+    r = splitbook("reconcile", kind, str(path), env=worker_env)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1
