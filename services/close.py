@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
 
 from services.domain.accounts import family_of, natural_balance
 from services.domain.money import format_minor
+from services.reconcile.files import utc_days
 from services.reports import table
-
-
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(day, time(0), tzinfo=timezone.utc)
-    return lo, lo + timedelta(days=1)
 
 
 def _balances_before(conn, when: datetime, like: str) -> dict[str, int]:
@@ -33,7 +29,7 @@ def _balances_before(conn, when: datetime, like: str) -> dict[str, int]:
 
 
 def compute(conn: psycopg.Connection, day: date) -> dict:
-    lo, hi = _bounds(day)
+    lo, hi = utc_days(day, day)
     tb: dict[tuple[str, str], list[int]] = {}
     for account, cur, d, c in conn.execute(
             "SELECT p.account, p.currency, coalesce(sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0), 0),"

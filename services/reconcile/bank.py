@@ -5,12 +5,10 @@ the confirmation carried) and gateway deposits into ops:bank:* (by deposit id)."
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -18,6 +16,7 @@ import psycopg
 from services.domain.errors import ConfigError
 
 from . import store
+from .files import csv_rows, day, utc_days
 from .gateway import to_minor
 from .matching import Expected, Reported, Result, match
 
@@ -33,19 +32,12 @@ class Statement:
 
 
 def parse_csv(data: bytes, currency: str) -> Statement:
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    if not rows or not {"date", "reference", "amount", "direction"} <= set(rows[0]):
-        raise ConfigError("a bank statement CSV needs the columns date, reference, amount, direction")
+    rows = csv_rows(data, {"date", "reference", "amount", "direction"}, "a bank statement CSV")
     lines, days = [], []
     for n, r in enumerate(rows, start=2):
-        if None in r.values() or None in r:
-            raise ConfigError(f"line {n}: expected the columns date, reference, amount, direction")
         if r["direction"] not in TYPE_OF:
             raise ConfigError(f"line {n}: direction {r['direction']!r} is not DBIT or CRDT")
-        try:
-            days.append(date.fromisoformat(r["date"]))
-        except ValueError:
-            raise ConfigError(f"line {n}: {r['date']!r} is not a date") from None
+        days.append(day(r["date"], f"line {n}"))
         lines.append(Reported(n, (r["reference"], TYPE_OF[r["direction"]]),
                               {"amount": to_minor(r["amount"], currency, f"line {n}")}))
     return Statement(currency, min(days), max(days), lines)
@@ -69,11 +61,11 @@ def _parse_camt053(data: bytes) -> Statement:
         amt = ntry.find(q("Amt"), ns)
         currency = amt.get("Ccy")
         direction = ntry.find(q("CdtDbtInd"), ns).text
-        day = date.fromisoformat(ntry.find(q("BookgDt/Dt"), ns).text)
+        booked = day(ntry.find(q("BookgDt/Dt"), ns).text, f"entry {n}")
         ref = (ntry.findtext(q("NtryDtls/TxDtls/Refs/AcctSvcrRef"), None, ns)
                or ntry.findtext(q("NtryDtls/TxDtls/Refs/EndToEndId"), None, ns)
                or ntry.findtext(q("AcctSvcrRef"), "", ns))
-        days.append(day)
+        days.append(booked)
         lines.append(Reported(n, (ref, TYPE_OF[direction]), {"amount": to_minor(amt.text, currency, f"entry {n}")}))
     if not lines:
         raise ConfigError("the camt.053 statement has no entries (Ntry)")
@@ -81,8 +73,7 @@ def _parse_camt053(data: bytes) -> Statement:
 
 
 def expected(conn: psycopg.Connection, currency: str, first: date, last: date) -> list[Expected]:
-    lo = datetime.combine(first, time(0), tzinfo=timezone.utc)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    lo, hi = utc_days(first, last)
     out = []
     rows = conn.execute(
         "SELECT t.seq, t.kind, t.event_id, t.metadata, t.occurred_at, p.account, p.currency, p.amount_minor"

@@ -6,10 +6,8 @@ to the bank account it landed in (a SettleGatewayDeposit command)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from services.domain.errors import ConfigError
 from services.domain.money import exponent
 
 from . import store
+from .files import csv_rows, day, utc_days
 from .matching import Expected, Reported, Result, match
 
 TYPES = ("capture", "refund", "chargeback")
@@ -44,13 +43,8 @@ class Report:
 
 
 def parse(data: bytes, currency_of) -> Report:
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    needed = {"date", "gateway", "reference", "gross", "fee", "net", "type"}
-    if not rows or not needed <= set(rows[0]):
-        raise ConfigError(f"a gateway report needs the columns {', '.join(sorted(needed))}")
-    for n, r in enumerate(rows, start=2):
-        if None in r.values() or None in r or any(not r[k] for k in needed - {"fee"}):
-            raise ConfigError(f"line {n}: expected the {len(needed)} columns {', '.join(sorted(needed))}, all filled")
+    rows = csv_rows(data, {"date", "gateway", "reference", "gross", "fee", "net", "type"}, "a gateway report",
+                    optional=frozenset({"fee"}))
     gateways = {r["gateway"] for r in rows}
     if len(gateways) != 1:
         raise ConfigError(f"one gateway per report, found {sorted(gateways)}")
@@ -60,18 +54,14 @@ def parse(data: bytes, currency_of) -> Report:
     for n, r in enumerate(rows, start=2):
         if r["type"] not in TYPES:
             raise ConfigError(f"line {n}: type {r['type']!r} is not one of {', '.join(TYPES)}")
-        try:
-            days.append(date.fromisoformat(r["date"]))
-        except ValueError:
-            raise ConfigError(f"line {n}: {r['date']!r} is not a date") from None
+        days.append(day(r["date"], f"line {n}"))
         lines.append(Reported(n, (r["reference"], r["type"]), {
             k: to_minor(r[k], currency, f"line {n}") for k in ("gross", "fee", "net")}))
     return Report(gateway, min(days), max(days), lines)
 
 
 def expected(conn: psycopg.Connection, gateway: str, first: date, last: date) -> list[Expected]:
-    lo = datetime.combine(first, time(0), tzinfo=timezone.utc)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    lo, hi = utc_days(first, last)
     pool, mdr, cb = f"ops:pool:{gateway}", f"ops:expense:mdr:{gateway}", f"ops:expense:chargeback:{gateway}"
     rows = conn.execute(
         "SELECT t.seq, t.kind, t.order_id, t.metadata->>'outcome', p.account, p.currency, p.amount_minor"
