@@ -29,14 +29,6 @@ class Posting(NamedTuple):
     currency: str
     amount_minor: int
 
-    @property
-    def debit_minor(self) -> int:
-        return self.amount_minor if self.amount_minor > 0 else 0
-
-    @property
-    def credit_minor(self) -> int:
-        return -self.amount_minor if self.amount_minor < 0 else 0
-
 
 def debit(account: str, currency: str, amount_minor: int) -> Posting:
     return Posting(account, currency, amount_minor)

@@ -7,8 +7,6 @@ or the dispute's opening) or NoOp (nothing to post)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
-
 from . import accounts
 from .errors import NoOp, Park, Reason, Rejected
 from .events import DisputeOpened, DisputeResolved, RefundIssued, ReleaseEscrow
@@ -239,10 +237,3 @@ def _seller_of(account: str) -> str | None:
     if parts[0] == "order" and parts[2:4] == ["escrow", "seller"]:
         return parts[4]
     return None
-
-
-def release_due(state: OrderState, as_of: datetime) -> bool:
-    """What the release scheduler asks: window passed, nothing disputed, something held."""
-    return (state.captured and not state.is_released and not state.open_disputes
-            and state.release_due_at is not None and state.release_due_at <= as_of
-            and any(b > 0 for b in state.escrow().values()))

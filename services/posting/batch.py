@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from services.domain.accounts import is_valid_id
 from services.domain.adjustments import handle_manual_adjustment
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
@@ -170,8 +171,6 @@ def _transaction(d: Decoded, ctx: Context):
 
 
 def _profile(e: SellerProfileUpdated) -> None:
-    from services.domain.accounts import is_valid_id
-
     if not is_valid_id(e.seller_id):
         raise Rejected(Reason.INVALID_FIELD, f"seller_id {e.seller_id!r} is not a usable id")
     if not 0 <= e.withholding_rate_bp <= 10_000:
