@@ -1,6 +1,13 @@
 """Tamper evidence: each journal transaction carries a hash chaining it to the one
 before, over its canonical content. Change any stored byte of a transaction (or drop,
-reorder, insert one) and every hash from there on stops matching."""
+reorder, insert one) and every hash from there on stops matching.
+
+The canonical content is text: a head line of the transaction's fields, then one line
+per posting in sorted order. Fields are tab-separated; None is \\N; tab, newline,
+carriage return and backslash inside a field are backslash-escaped, so no field can
+pass for a separator. That is the text layout PostgreSQL's COPY reads, so the journal
+writes the head line (plus the hash) and the posting lines as they are: the content is
+formatted once, for the hash and for the database."""
 
 from __future__ import annotations
 
@@ -12,22 +19,41 @@ from .journal import Transaction
 
 GENESIS = bytes(32)
 
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_UTC = timezone.utc
 
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+def field(value: str | None) -> str:
+    """A text field: None as \\N, the four special characters backslash-escaped."""
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
 
 
-def canonical(seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:
-    """A JSON array in a fixed order: seq, transaction id, kind, event id, source digest,
-    order id, batch id, reversed id, occurred_at (UTC, microseconds), metadata as sorted
-    [key, value] pairs, postings as sorted [account, currency, amount] triples."""
-    return _ENCODE([
-        seq, str(txn.transaction_id), txn.kind, txn.event_id, payload_sha256.hex(), txn.order_id, txn.batch_id,
-        str(txn.reverses_transaction_id) if txn.reverses_transaction_id else None,
-        txn.occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
-        sorted((k, str(v)) for k, v in txn.metadata.items()),
-        sorted(txn.postings),
-    ]).encode()
+def head(seq: int, txn: Transaction, payload_sha256: bytes) -> str:
+    """seq, transaction id, kind, event id, source digest (bytea hex), order id, batch id,
+    reversed transaction id, occurred_at (UTC, microseconds), metadata (JSON, sorted keys)."""
+    occurred = txn.occurred_at
+    if occurred.tzinfo is not _UTC:
+        occurred = occurred.astimezone(_UTC)
+    reverses = txn.reverses_transaction_id
+    return (f"{seq}\t{txn.transaction_id}\t{field(txn.kind)}\t{field(txn.event_id)}\t\\\\x{payload_sha256.hex()}\t"
+            f"{field(txn.order_id)}\t{field(txn.batch_id)}\t{reverses if reverses else chr(92) + 'N'}\t"
+            f"{occurred.isoformat(timespec='microseconds')}\t{field(_JSON(txn.metadata))}")
+
+
+def posting_lines(seq: int, txn: Transaction) -> list[str]:
+    """seq, account, currency, amount: one line per posting, in the transaction's order."""
+    return [f"{seq}\t{field(account)}\t{field(currency)}\t{amount}\n" for account, currency, amount in txn.postings]
+
+
+def link_lines(previous: bytes, head_line: str, postings: list[str]) -> bytes:
+    """SHA-256(previous hash + head line + newline + the posting lines sorted)."""
+    return hashlib.sha256(previous + f"{head_line}\n{''.join(sorted(postings))}".encode()).digest()
 
 
 def link(previous: bytes, seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:
-    return hashlib.sha256(previous + canonical(seq, txn, payload_sha256)).digest()
+    return link_lines(previous, head(seq, txn, payload_sha256), posting_lines(seq, txn))

@@ -110,6 +110,7 @@ class Outcome:
     rejected: list[RejectedMessage] = field(default_factory=list)
     parked: list[Parked] = field(default_factory=list)
     unparked: list[Inbound] = field(default_factory=list)  # parked earlier, settled now
+    settled: list[tuple[str, int, int]] = field(default_factory=list)  # their rows, to delete from parked
     duplicates: int = 0
     noops: int = 0
     redelivered: int = 0  # skipped: offsets below what PostgreSQL has stored

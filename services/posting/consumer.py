@@ -1,11 +1,23 @@
 """The posting consumer's loop: consume a batch, post it in ONE database transaction
 together with the consumed offsets, and move on. Offsets live in PostgreSQL; on
-assignment the consumer seeks to them, so a crash never loses or doubles a posting."""
+assignment the consumer seeks to them, so a crash never loses or doubles a posting.
+
+Two stages overlap: while a writer thread has PostgreSQL take batch N (COPY, offsets,
+commit: time spent waiting on the server, without the GIL), the main thread consumes,
+decodes and applies the rules to batch N+1 and formats its rows. The rules read what is
+committed plus what batch N staged, carried over in memory (`Context.carry`); a batch
+that needs state the carry cannot answer (payables, parked events) waits for N first.
+The writer checks, under the single-writer lock, that the journal tip and the stored
+offsets are what the batch was prepared against; if not, the batch is refused and the
+consumer re-reads its position from PostgreSQL."""
 
 from __future__ import annotations
 
+import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -24,6 +36,28 @@ from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode
 
 log = structlog.get_logger()
 CONSUMER_NAME = "posting"
+Position = tuple[str, int]  # (topic, partition)
+
+
+class StaleBatch(Exception):
+    """The database moved on under a prepared batch (another writer): re-read and redo."""
+
+
+class Rewound(Exception):
+    """The consumer went back to the stored offsets: the batch at hand comes again."""
+
+
+@dataclass
+class Prepared:
+    """A batch with its rules applied and its rows formatted: what the writer commits."""
+
+    batch: list[Inbound]
+    outcome: Outcome
+    rows: journal.Rows
+    assumed: dict[Position, int | None]  # the stored offsets this batch was prepared against
+    next_offsets: dict[Position, int]
+    parked_at: datetime
+    started: float  # when its messages were consumed
 
 
 @dataclass
@@ -44,9 +78,12 @@ class Totals:
 class PostingConsumer:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
                  policy: Policy, topics: list[str], topic_of, batch_max: int, batch_timeout_s: float,
-                 park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc)):
+                 park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc),
+                 reader: psycopg.Connection | None = None):
+        """conn writes (the writer thread's); reader reads while a write is in flight."""
         self.consumer = consumer
         self.conn = conn
+        self.reader = reader or conn
         self.registry = registry
         self.policy = policy
         self.topics = topics
@@ -57,10 +94,18 @@ class PostingConsumer:
         self.clock = clock
         self.totals = Totals()
         self.idle = IdleClock(None)
+        # Where the journal and the offsets stand once every prepared batch is written.
+        self.positions: dict[Position, int] | None = None
+        self.tip: tuple[int, bytes] | None = None
+        self.carry: Context | None = None
+        self.pending: tuple[Future, Prepared] | None = None
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        stored = offsets.load(self.conn, CONSUMER_NAME)
+        self.drain()
+        self._forget()
+        stored = offsets.load(self.reader, CONSUMER_NAME)
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
         consumer.assign(partitions)
@@ -68,59 +113,160 @@ class PostingConsumer:
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # Batches are committed synchronously inside the loop, so nothing is in flight here.
+        self.drain()  # what was prepared for these partitions is written before they go
         consumer.unassign()
+        self._forget()
         log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
 
-    # -- one batch ---------------------------------------------------------------------
+    def _forget(self) -> None:
+        """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
+        self.positions = self.tip = self.carry = None
+
+    # -- one batch: prepare (reads, rules, rows), then write ------------------------------
     def post_batch(self, batch: list[Inbound], decoded: list | None = None) -> Outcome:
-        """Rules, dedupe, journal, profiles, parking, exceptions and offsets in ONE transaction."""
+        """Prepare and write one batch, waiting for it: rules, dedupe, journal, profiles,
+        parking, exceptions and offsets in ONE transaction."""
+        self.drain()
+        prepared = self.prepare(batch, decoded)
+        self.write(prepared)
+        return prepared.outcome
+
+    def prepare(self, batch: list[Inbound], decoded: list | None = None,
+                started: float | None = None) -> Prepared:
+        """Everything but the write, against what is committed plus what the batch in flight
+        (if any) staged. Only reads, on the reader connection. Raises Rewound when the batch
+        in flight was refused: this batch was consumed before the rewind and comes again."""
+        started = time.perf_counter() if started is None else started
         if decoded is None:
             decoded = [decode(m, self.registry, self.topic_of) for m in batch]
-
-        def write() -> Outcome:
-            with db.translated(), self.conn.transaction():
-                now = self.clock()
-                journal.lock_writer(self.conn)
-                stored = offsets.load(self.conn, CONSUMER_NAME, for_update=True)
-                # Fence: what the journal already reflects (a redelivery after a crash) is skipped.
-                fresh = [d for m, d in zip(batch, decoded) if m.offset >= stored.get((m.topic, m.partition), 0)]
-                ctx = self._context([d for d in fresh if isinstance(d, Decoded)])
+        if self.positions is None or self.tip is None:
+            if not self.drain():
+                raise Rewound()
+            with db.translated():
+                self.positions = offsets.load(self.reader, CONSUMER_NAME)
+                self.tip = journal.tip(self.reader)
+        positions, (last, last_hash) = self.positions, self.tip
+        # Fence: what the journal already reflects (a redelivery after a crash) is skipped.
+        fresh = [d for m, d in zip(batch, decoded) if m.offset >= positions.get((m.topic, m.partition), 0)]
+        try:
+            with db.translated():
+                ctx = self._context([d for d in fresh if isinstance(d, Decoded)], self.carry)
                 outcome = apply_rules(fresh, ctx)
                 outcome.redelivered = len(decoded) - len(fresh)
                 self._unpark(ctx, outcome)
-                last, last_hash = journal.tip(self.conn)
-                journal.append(self.conn, outcome.staged, last + 1, last_hash)
-                profiles.insert(self.conn, outcome.profiles)
-                parked.insert(self.conn, outcome.parked, now)
-                exceptions.record(self.conn, outcome.rejected)
-                next_offsets: dict[tuple[str, int], int] = {}
-                for m in batch:
-                    key = (m.topic, m.partition)
-                    next_offsets[key] = max(next_offsets.get(key, 0), m.offset + 1)
-                offsets.store(self.conn, CONSUMER_NAME, next_offsets)
-                if outcome.staged or outcome.rejected:
+        except BaseException:
+            self._forget()  # the rules may have moved carried state: read it all again
+            raise
+        rows = journal.format_rows(outcome.staged, last + 1, last_hash)
+        next_offsets: dict[Position, int] = {}
+        for m in batch:
+            key = (m.topic, m.partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), m.offset + 1)
+        prepared = Prepared(batch, outcome, rows, {k: positions.get(k) for k in next_offsets}, next_offsets,
+                            self.clock(), started)
+        positions.update(next_offsets)
+        self.tip = (rows.last_seq, rows.last_hash)
+        self.carry = ctx
+        return prepared
+
+    def write(self, p: Prepared) -> None:
+        """One transaction: check the batch still fits, append, record, store offsets, commit."""
+        def write() -> None:
+            with db.translated(), self.conn.transaction():
+                journal.lock_writer(self.conn)
+                stored = offsets.load(self.conn, CONSUMER_NAME, for_update=True)
+                if any(stored.get(k) != v for k, v in p.assumed.items()):
+                    raise StaleBatch(f"stored offsets moved: {stored} (prepared against {p.assumed})")
+                if p.rows.transactions and journal.tip(self.conn) != (p.rows.first_seq - 1, p.rows.previous_hash):
+                    raise StaleBatch(f"the journal tip moved (prepared to follow seq {p.rows.first_seq - 1})")
+                journal.write_rows(self.conn, p.rows)
+                profiles.insert(self.conn, p.outcome.profiles)
+                parked.delete(self.conn, p.outcome.settled)
+                parked.insert(self.conn, p.outcome.parked, p.parked_at)
+                exceptions.record(self.conn, p.outcome.rejected)
+                offsets.store(self.conn, CONSUMER_NAME, p.next_offsets)
+                if p.outcome.staged or p.outcome.rejected:
                     self.conn.execute("NOTIFY journal_appended")
-            return outcome
 
-        return with_retries(write, what="post_batch")
+        with_retries(write, what="post_batch")
+        faults.crash_point("posting_after_db_commit")
 
-    def _context(self, decoded: list[Decoded]) -> Context:
-        """Load what the rules read for these events: digests, order states, profiles."""
+    def submit(self, p: Prepared) -> None:
+        """Hand the batch to the writer thread (or write it here, with one connection)."""
+        self.drain()
+        if self.writer is None:
+            self.write(p)
+            self._done(p)
+        else:
+            self.pending = (self.writer.submit(self.write, p), p)
+
+    def drain(self) -> bool:
+        """Wait for the batch in flight, if any. False when it was refused as stale: the
+        position in memory is then dropped, and the consumer rewound to what is stored."""
+        if self.pending is None:
+            return True
+        future, p = self.pending
+        self.pending = None
+        try:
+            future.result()
+        except StaleBatch as e:
+            log.warning("batch_refused_stale", error=str(e), messages=len(p.batch))
+            self._rewind()
+            return False
+        self._done(p)
+        return True
+
+    def _done(self, p: Prepared) -> None:
+        self._commit_to_kafka(p.batch)
+        self._account(p.batch, p.outcome, time.perf_counter() - p.started)
+
+    def _rewind(self) -> None:
+        self._forget()
+        stored = offsets.load(self.reader, CONSUMER_NAME)
+        assigned = self.consumer.assignment()
+        for tp in assigned:
+            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        self.consumer.assign(assigned)
+
+    def _needs_barrier(self, decoded: list) -> bool:
+        """True when the next batch reads state the in-memory carry cannot answer: parked
+        events the batch in flight inserted or settled, or payables (a payout batch)."""
+        if self.pending is None:
+            return False
+        flight = self.pending[1].outcome
+        if flight.parked or flight.settled:
+            return True
+        return any(isinstance(d, Decoded) and d.handler.kind == "payout_batch" for d in decoded)
+
+    def _context(self, decoded: list[Decoded], carry: Context | None) -> Context:
+        """Load what the rules read for these events: digests, order states, profiles.
+        Whatever the carried context (the previous batch's) holds is taken from it: it is
+        the database's state plus what that batch staged."""
+        carry = carry or Context(self.policy, {}, {}, {})
+        conn = self.reader
         ids = [d.event_id for d in decoded]
-        digests = journal.posted_digests(self.conn, ids)
-        digests.update(profiles.digests(self.conn, [d.event_id for d in decoded if d.handler.kind == "profile"]))
+        digests = {i: carry.digests[i] for i in ids if i in carry.digests}
+        unknown = [i for i in ids if i not in digests]
+        digests.update(journal.posted_digests(conn, unknown))
+        digests.update(profiles.digests(conn, [d.event_id for d in decoded
+                                               if d.handler.kind == "profile" and d.event_id in unknown]))
         order_ids = {d.order_id for d in decoded if d.order_id}
-        orders = {oid: fold(oid, txns) for oid, txns in journal.order_transactions(self.conn, order_ids).items()}
+        orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
+        loaded = journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders])
+        orders.update({oid: fold(oid, txns) for oid, txns in loaded.items()})
         sellers = {a.split(":")[4] for st in orders.values() for a in st.escrow() if ":escrow:seller:" in a}
         sellers |= {d.event.seller_id for d in decoded if d.handler.kind == "profile"}
         batch_ids = {d.event.batch_id for d in decoded if d.handler.kind in ("payout_batch", "payout_confirmation")}
-        batches = {b: fold_batch(b, txns) for b, txns in journal.batch_transactions(self.conn, batch_ids).items()}
-        payables = {d.event.currency: journal.payables(self.conn, d.event.currency)
+        batches = {b: carry.batches[b] for b in batch_ids if b in carry.batches}
+        loaded = journal.batch_transactions(conn, [b for b in batch_ids if b not in batches])
+        batches.update({b: fold_batch(b, txns) for b, txns in loaded.items()})
+        payables = {d.event.currency: journal.payables(conn, d.event.currency)
                     for d in decoded if d.handler.kind == "payout_batch"}
         for book in payables.values():
             sellers |= set(book)
-        return Context(self.policy, digests, orders, profiles.load(self.conn, sorted(sellers)), batches, payables)
+        known = {s: carry.profiles[s] for s in sellers if s in carry.profiles}
+        known.update(profiles.load(conn, sorted(sellers - known.keys())))
+        return Context(self.policy, digests, orders, known, batches, payables)
 
     def _unpark(self, ctx: Context, outcome: Outcome) -> None:
         """Retry parked events (earlier ones, and this batch's) whose orders got what they
@@ -128,18 +274,20 @@ class PostingConsumer:
         in_batch = {(p.msg.topic, p.msg.partition, p.msg.offset): p for p in outcome.parked}
         progressed = {s.transaction.order_id for s in outcome.staged}
         while progressed:
-            waiting = {(t, p, o): Inbound(t, p, o, v) for t, p, o, v in parked.for_orders(self.conn, progressed)}
+            waiting = {(t, p, o): Inbound(t, p, o, v) for t, p, o, v in parked.for_orders(self.reader, progressed)
+                       if (t, p, o) not in outcome.settled}
             waiting.update({k: p.msg for k, p in in_batch.items() if p.order_id in progressed})
             if not waiting:
                 return
             retry = [decode(m, self.registry, self.topic_of) for m in waiting.values()]
-            ctx.digests.update(journal.posted_digests(self.conn, [d.event_id for d in retry if isinstance(d, Decoded)]))
+            ctx.digests.update(journal.posted_digests(
+                self.reader, [d.event_id for d in retry if isinstance(d, Decoded) and d.event_id not in ctx.digests]))
             before = len(outcome.staged)
             still = Outcome()
             apply_rules(retry, ctx, still)
             still_keys = {(p.msg.topic, p.msg.partition, p.msg.offset) for p in still.parked}
             settled = [k for k in waiting if k not in still_keys]
-            parked.delete(self.conn, [k for k in settled if k not in in_batch])
+            outcome.settled += [k for k in settled if k not in in_batch]
             outcome.parked = [p for k, p in in_batch.items() if k in still_keys or p.order_id not in progressed]
             in_batch = {(p.msg.topic, p.msg.partition, p.msg.offset): p for p in outcome.parked}
             outcome.staged += still.staged
@@ -152,6 +300,8 @@ class PostingConsumer:
 
     def expire_parked(self) -> int:
         """Parked longer than the timeout: exceptions (UNKNOWN_ORDER, UNKNOWN_DISPUTE)."""
+        self.drain()
+
         def expire() -> int:
             with db.translated(), self.conn.transaction():
                 journal.lock_writer(self.conn)
@@ -167,6 +317,10 @@ class PostingConsumer:
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
         self.idle = IdleClock(idle_exit_s)
+        if self.writer is not None:
+            # The writer thread wakes on each reply from PostgreSQL and needs the GIL back
+            # from the busy main thread: at the default 5 ms switch interval it waits too long.
+            sys.setswitchinterval(0.001)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
         try:
@@ -176,17 +330,27 @@ class PostingConsumer:
                     self.totals.expired += self.expire_parked()
                     last_expiry = time.monotonic()
                 if not msgs:
+                    self.drain()
                     if self.idle.expired():
                         break
                     continue
                 self.idle.busy()
-                batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
                 started = time.perf_counter()
-                outcome = self.post_batch(batch)
-                faults.crash_point("posting_after_db_commit")
-                self._commit_to_kafka(batch)
-                self._account(batch, outcome, time.perf_counter() - started)
+                batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
+                decoded = [decode(m, self.registry, self.topic_of) for m in batch]
+                if self._needs_barrier(decoded) and not self.drain():
+                    continue  # rewound: these messages come again
+                try:
+                    prepared = with_retries(partial(self.prepare, batch, decoded, started), what="prepare_batch")
+                except Rewound:
+                    continue
+                if not self.drain():
+                    continue  # the batch before was refused: so is this one, prepared on top of it
+                self.submit(prepared)
+            self.drain()
         finally:
+            if self.writer is not None:
+                self.writer.shutdown(wait=True)
             self.consumer.close()
         log.info("posting_consumer_stopped", **vars(self.totals))
         return self.totals

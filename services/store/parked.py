@@ -29,7 +29,7 @@ def for_orders(conn: psycopg.Connection, order_ids: Iterable[str]) -> list[tuple
         return []
     return [(t, p, o, bytes(v)) for t, p, o, v in conn.execute(
         "SELECT source_topic, source_partition, source_offset, payload FROM parked_events"
-        " WHERE order_id = ANY(%s) ORDER BY parked_at, source_topic, source_partition, source_offset", (ids,))]
+        " WHERE order_id = ANY(%b) ORDER BY parked_at, source_topic, source_partition, source_offset", (ids,))]
 
 
 def delete(conn: psycopg.Connection, positions: Sequence[tuple[str, int, int]]) -> None:

@@ -15,7 +15,7 @@ def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[Sel
         return out
     rows = conn.execute(
         "SELECT event_id, effective_at, seller_id, withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref"
-        " FROM seller_profile_versions WHERE seller_id = ANY(%s) ORDER BY seller_id, effective_at, recorded_at",
+        " FROM seller_profile_versions WHERE seller_id = ANY(%b) ORDER BY seller_id, effective_at, recorded_at",
         (list(sellers),),
     )
     for row in rows:
@@ -26,7 +26,7 @@ def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[Sel
 def digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
     if not event_ids:
         return {}
-    rows = conn.execute("SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%s)",
+    rows = conn.execute("SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%b)",
                         (list(event_ids),))
     return {e: bytes(d) for e, d in rows}
 
