@@ -11,6 +11,7 @@ import re
 from enum import Enum
 
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_IDS = re.compile(r"[A-Za-z0-9_.\-]{1,128}(?: [A-Za-z0-9_.\-]{1,128})*")  # space-separated
 
 
 class Kind(str, Enum):
@@ -27,6 +28,13 @@ DEBIT_NORMAL = frozenset({Kind.ASSET, Kind.EXPENSE})
 def is_valid_id(value: str) -> bool:
     """Ids become parts of ':'-separated addresses, so they must not contain ':' or spaces."""
     return _ID.fullmatch(value) is not None
+
+
+def all_valid_ids(values: list[str]) -> bool:
+    """is_valid_id for each, in one regex match over them joined by spaces (one more
+    space than the joins means a space inside an id)."""
+    joined = " ".join(values)
+    return _IDS.fullmatch(joined) is not None and joined.count(" ") == len(values) - 1
 
 
 def pool(gateway: str) -> str:

@@ -22,6 +22,7 @@ GENESIS = bytes(32)
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _UTC = timezone.utc
+_NULL = "\\N"
 
 
 def field(value: str | None) -> str:
@@ -33,6 +34,11 @@ def field(value: str | None) -> str:
     return value
 
 
+def _plain(text: str) -> bool:
+    """True when text holds none of the four characters a field must escape."""
+    return not ("\\" in text or "\t" in text or "\n" in text or "\r" in text)
+
+
 def head(seq: int, txn: Transaction, payload_sha256: bytes) -> str:
     """seq, transaction id, kind, event id, source digest (bytea hex), order id, batch id,
     reversed transaction id, occurred_at (UTC, microseconds), metadata (JSON, sorted keys)."""
@@ -40,14 +46,23 @@ def head(seq: int, txn: Transaction, payload_sha256: bytes) -> str:
     if occurred.tzinfo is not _UTC:
         occurred = occurred.astimezone(_UTC)
     reverses = txn.reverses_transaction_id
-    return (f"{seq}\t{txn.transaction_id}\t{field(txn.kind)}\t{field(txn.event_id)}\t\\\\x{payload_sha256.hex()}\t"
-            f"{field(txn.order_id)}\t{field(txn.batch_id)}\t{reverses if reverses else chr(92) + 'N'}\t"
-            f"{occurred.isoformat(timespec='microseconds')}\t{field(_JSON(txn.metadata))}")
+    kind, event_id, order_id, batch_id, metadata = (txn.kind, txn.event_id, txn.order_id, txn.batch_id,
+                                                    _JSON(txn.metadata))
+    # One look over the texts together instead of one per field: they are almost always plain.
+    if not _plain(f"{kind}{event_id}{order_id}{batch_id}{metadata}"):
+        kind, event_id, metadata = field(kind), field(event_id), field(metadata)
+        order_id, batch_id = field(order_id), field(batch_id)
+    return (f"{seq}\t{txn.transaction_id}\t{kind}\t{event_id}\t\\\\x{payload_sha256.hex()}\t"
+            f"{_NULL if order_id is None else order_id}\t{_NULL if batch_id is None else batch_id}\t"
+            f"{reverses if reverses else _NULL}\t{occurred.isoformat(timespec='microseconds')}\t{metadata}")
 
 
 def posting_lines(seq: int, txn: Transaction) -> list[str]:
     """seq, account, currency, amount: one line per posting, in the transaction's order."""
-    return [f"{seq}\t{field(account)}\t{field(currency)}\t{amount}\n" for account, currency, amount in txn.postings]
+    postings = txn.postings
+    if _plain("".join([p[0] + p[1] for p in postings])):
+        return [f"{seq}\t{account}\t{currency}\t{amount}\n" for account, currency, amount in postings]
+    return [f"{seq}\t{field(account)}\t{field(currency)}\t{amount}\n" for account, currency, amount in postings]
 
 
 def link_lines(previous: bytes, head_line: str, postings: list[str]) -> bytes:

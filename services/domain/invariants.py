@@ -12,8 +12,6 @@ rejected, never posted. The database enforces 1, 5 and 6 again on its own.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from .errors import Reason, Rejected
 from .journal import Transaction
 
@@ -34,20 +32,24 @@ def check_balanced(txn: Transaction) -> None:
     """Invariant 1 (and no zero or empty posting sets)."""
     if len(txn.postings) < 2:
         raise Rejected(Reason.UNBALANCED, f"transaction {txn.event_id} has fewer than two postings")
-    totals: dict[str, int] = defaultdict(int)
-    for _account, currency, amount in txn.postings:
-        if amount == 0:
-            raise Rejected(Reason.UNBALANCED, f"zero posting on {_account}")
-        totals[currency] += amount
-    unbalanced = {c: t for c, t in totals.items() if t != 0}
-    if unbalanced:
+    totals: dict[str, int] = {}
+    for account, currency, amount in txn.postings:
+        if not amount:
+            raise Rejected(Reason.UNBALANCED, f"zero posting on {account}")
+        totals[currency] = totals.get(currency, 0) + amount
+    if any(totals.values()):
+        unbalanced = {c: t for c, t in totals.items() if t}
         raise Rejected(Reason.UNBALANCED, f"debits - credits per currency = {unbalanced}")
 
 
 def check_capture_allocation(txn: Transaction, amount_minor: int) -> None:
     """Invariant 2: what came in is allocated in full, and pool + fee = amount."""
-    escrow = -sum(p.amount_minor for p in txn.postings if ":escrow:" in p.account)
-    received = sum(p.amount_minor for p in txn.postings if p.amount_minor > 0)
+    escrow = received = 0
+    for account, _currency, amount in txn.postings:
+        if ":escrow:" in account:
+            escrow -= amount
+        if amount > 0:
+            received += amount
     if escrow != amount_minor or received != amount_minor:
         raise Rejected(
             Reason.UNBALANCED,

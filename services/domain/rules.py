@@ -31,6 +31,29 @@ def _require_id(name: str, value: str) -> None:
 
 
 def validate_capture(e: OrderCaptured) -> None:
+    """Raise Rejected with the highest-precedence reason that applies, if any."""
+    if _plainly_valid(e):
+        return
+    _validate_in_order(e)
+
+
+def _plainly_valid(e: OrderCaptured) -> bool:
+    """One pass that answers True only when no check of _validate_in_order can fail: the
+    common case, on the hot path. Anything else goes through the checks in order."""
+    cur, amount, fee, shipping = e.currency, e.amount, e.gateway_fee, e.shipping
+    if not (e.lines and is_currency(cur) and amount > 0 and 0 <= fee <= amount and shipping >= 0):
+        return False
+    total = 0
+    ids = [e.order_id, e.gateway]
+    for seller_id, _item, line_amount, platform_fee, line_currency in e.lines:
+        if not 0 <= platform_fee <= line_amount or (line_currency is not None and line_currency != cur):
+            return False
+        total += line_amount
+        ids.append(seller_id)
+    return amount == total + shipping and accounts.all_valid_ids(ids)
+
+
+def _validate_in_order(e: OrderCaptured) -> None:
     # INVALID_FIELD
     _require_id("order_id", e.order_id)
     _require_id("gateway", e.gateway)
@@ -82,25 +105,26 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     """Dr pool (amount - fee), Dr mdr (fee); Cr escrow per seller (line - platform fee),
     Cr escrow:shipping, Cr escrow:platform (sum of platform fees). Nothing is revenue yet."""
     validate_capture(e)
-    cur = e.currency
+    cur, order_id = e.currency, e.order_id
     seller_share: dict[str, int] = {}
     platform_total = 0
-    for ln in e.lines:
-        seller_share[ln.seller_id] = seller_share.get(ln.seller_id, 0) + ln.amount - ln.platform_fee
-        platform_total += ln.platform_fee
+    for seller_id, _item, amount, platform_fee, _currency in e.lines:
+        seller_share[seller_id] = seller_share.get(seller_id, 0) + amount - platform_fee
+        platform_total += platform_fee
 
+    # Posting(...) directly: amount > 0 debits, < 0 credits (this runs per capture, hot).
     postings: list[Posting] = []
     if e.amount - e.gateway_fee:
-        postings.append(debit(accounts.pool(e.gateway), cur, e.amount - e.gateway_fee))
+        postings.append(Posting(accounts.pool(e.gateway), cur, e.amount - e.gateway_fee))
     if e.gateway_fee:
-        postings.append(debit(accounts.mdr_expense(e.gateway), cur, e.gateway_fee))
+        postings.append(Posting(accounts.mdr_expense(e.gateway), cur, e.gateway_fee))
     for seller_id, share in seller_share.items():
         if share:
-            postings.append(credit(accounts.escrow_seller(e.order_id, seller_id), cur, share))
+            postings.append(Posting(accounts.escrow_seller(order_id, seller_id), cur, -share))
     if e.shipping:
-        postings.append(credit(accounts.escrow_shipping(e.order_id), cur, e.shipping))
+        postings.append(Posting(accounts.escrow_shipping(order_id), cur, -e.shipping))
     if platform_total:
-        postings.append(credit(accounts.escrow_platform(e.order_id), cur, platform_total))
+        postings.append(Posting(accounts.escrow_platform(order_id), cur, -platform_total))
 
     txn = Transaction(
         transaction_id=transaction_id_for(e.event_id),

@@ -96,6 +96,8 @@ class Context:
             self.order(txn.order_id).apply(txn)
         if txn.batch_id:
             self.batch(txn.batch_id).apply(txn)
+        if not self.payables:  # loaded only for a payout batch
+            return
         for account, currency, amount in txn.postings:
             if account.startswith("seller:") and currency in self.payables:
                 seller = account.split(":")[1]

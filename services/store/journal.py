@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -16,8 +17,7 @@ from services.domain.journal import PostedTransaction, Posting, Transaction
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
 
 
-@dataclass(frozen=True, slots=True)
-class Staged:
+class Staged(NamedTuple):
     """A transaction ready to append, with the digest of the event it came from."""
 
     transaction: Transaction

@@ -2,8 +2,10 @@
 
 import pytest
 
-from services.verify import verify
-from tests.helpers import capture, publish_orders, run_pipeline
+from services.domain.journal import Posting, Transaction, transaction_id_for
+from services.store import journal
+from services.verify import Report, check_chain, verify
+from tests.helpers import T0, capture, publish_orders, run_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +39,18 @@ def test_a_changed_transaction_header_breaks_the_chain_too(settings, conn):
         conn.execute("UPDATE journal_transactions SET occurred_at = occurred_at - interval '1 day' WHERE seq = 2")
     report = verify(conn)
     assert "first broken link at seq 2" in report.broken[0]
+
+
+def test_texts_that_need_escaping_survive_the_copy_and_chain_as_they_were(conn):
+    event_id = "evt\\with\ta tab\nand a newline \\N"
+    txn = Transaction(transaction_id_for(event_id), "adjustment", event_id, T0,
+                      (Posting("ops:bank:itau", "BRL", 150), Posting("ops:pool:pix", "BRL", -150)),
+                      metadata={"note": 'a "quote", a tab\t, a backslash \\ and ção', "n": "1"})
+    with conn.transaction():
+        journal.lock_writer(conn)
+        journal.append(conn, [journal.Staged(txn, bytes(32))], 1)
+    back = journal.read_range(conn, 0, 10)[0].transaction
+    assert (back.event_id, back.metadata, back.postings) == (event_id, txn.metadata, txn.postings)
+    report = Report()
+    check_chain(conn, report)
+    assert report.ok and report.checked == ["hash chain over 1 transactions"], report.text()

@@ -128,3 +128,33 @@ def test_any_valid_capture_balances_and_escrows_exactly_the_amount(lines, shippi
     fee = sum(p.amount_minor for p in txn.postings if p.account.startswith("ops:expense:mdr:"))
     assert pool + fee == amount  # invariant 2: pool + fee = amount captured
     assert all(p.currency == currency and p.amount_minor != 0 for p in txn.postings)
+
+
+ids = st.sampled_from(["S_1", "S_2", "O_9", "card", "S_1", "card", "", "bad id", "x" * 129, "a:b"])
+amounts = st.one_of(st.integers(min_value=3000, max_value=30_000), st.integers(min_value=-50, max_value=40_000))
+fees = st.one_of(st.integers(min_value=0, max_value=3000), st.integers(min_value=-50, max_value=40_000))
+lines = st.lists(st.builds(CaptureLine, ids, st.just("I_1"), amounts, fees,
+                           st.sampled_from([None, None, "BRL", "BRL", "USD", "XXQ"])), max_size=4)
+
+
+@settings(max_examples=600)
+@given(ids, ids, st.sampled_from(["BRL", "BRL", "USD", "XXQ"]), st.one_of(st.none(), amounts), fees, fees, lines)
+def test_the_fast_validity_check_never_differs_from_the_checks_in_order(order_id, gateway, currency, amount,
+                                                                        fee, shipping, lines):
+    """validate_capture's one-pass shortcut accepts only what every ordered check accepts,
+    so the reason reported is always the highest-precedence one."""
+    from services.domain.rules import _validate_in_order, validate_capture
+
+    if amount is None:  # most often the totals agree, so the other checks get their turn
+        amount = sum(ln.amount for ln in lines) + shipping
+    e = seed_order(order_id=order_id, gateway=gateway, currency=currency, amount=amount, gateway_fee=fee,
+                   shipping=shipping, lines=tuple(lines))
+
+    def reason(check):
+        try:
+            check(e)
+        except Rejected as r:
+            return r.reason
+        return None
+
+    assert reason(validate_capture) == reason(_validate_in_order)
