@@ -18,6 +18,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -33,6 +34,7 @@ from services.store import db, exceptions, journal, offsets, parked, profiles
 from services.wire.avro import SchemaRegistry
 
 from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode
+from .decoder import Decoder, Decoding
 
 log = structlog.get_logger()
 CONSUMER_NAME = "posting"
@@ -45,6 +47,15 @@ class StaleBatch(Exception):
 
 class Rewound(Exception):
     """The consumer went back to the stored offsets: the batch at hand comes again."""
+
+
+class Ahead(NamedTuple):
+    """A consumed batch on its way through the decoder."""
+
+    batch: list[Inbound]
+    decoding: Decoding
+    started: float  # when it was consumed
+    generation: int  # the consumer's position generation it was consumed in
 
 
 @dataclass
@@ -96,15 +107,19 @@ class PostingConsumer:
         self.idle = IdleClock(None)
         # Where the journal and the offsets stand once every prepared batch is written.
         self.positions: dict[Position, int] | None = None
+        self.parked_rows = 0  # at most this many rows in parked_events (none: no need to look)
         self.tip: tuple[int, bytes] | None = None
         self.carry: Context | None = None
         self.pending: tuple[Future, Prepared] | None = None
+        self.generation = 0  # moves when the consumer's position is reset: older batches come again
+        self.decoder = Decoder(registry, topic_of)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.drain()
         self._forget()
+        self.generation += 1
         stored = offsets.load(self.reader, CONSUMER_NAME)
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
@@ -116,6 +131,7 @@ class PostingConsumer:
         self.drain()  # what was prepared for these partitions is written before they go
         consumer.unassign()
         self._forget()
+        self.generation += 1
         log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
 
     def _forget(self) -> None:
@@ -145,6 +161,7 @@ class PostingConsumer:
             with db.translated():
                 self.positions = offsets.load(self.reader, CONSUMER_NAME)
                 self.tip = journal.tip(self.reader)
+                self.parked_rows = parked.count(self.reader)
         positions, (last, last_hash) = self.positions, self.tip
         # Fence: what the journal already reflects (a redelivery after a crash) is skipped.
         fresh = [d for m, d in zip(batch, decoded) if m.offset >= positions.get((m.topic, m.partition), 0)]
@@ -165,6 +182,7 @@ class PostingConsumer:
         prepared = Prepared(batch, outcome, rows, {k: positions.get(k) for k in next_offsets}, next_offsets,
                             self.clock(), started)
         positions.update(next_offsets)
+        self.parked_rows += len(outcome.parked) - len(outcome.settled)
         self.tip = (rows.last_seq, rows.last_hash)
         self.carry = ctx
         return prepared
@@ -222,6 +240,7 @@ class PostingConsumer:
 
     def _rewind(self) -> None:
         self._forget()
+        self.generation += 1
         stored = offsets.load(self.reader, CONSUMER_NAME)
         assigned = self.consumer.assignment()
         for tp in assigned:
@@ -274,8 +293,8 @@ class PostingConsumer:
         in_batch = {(p.msg.topic, p.msg.partition, p.msg.offset): p for p in outcome.parked}
         progressed = {s.transaction.order_id for s in outcome.staged}
         while progressed:
-            waiting = {(t, p, o): Inbound(t, p, o, v) for t, p, o, v in parked.for_orders(self.reader, progressed)
-                       if (t, p, o) not in outcome.settled}
+            stored = parked.for_orders(self.reader, progressed) if self.parked_rows else []
+            waiting = {(t, p, o): Inbound(t, p, o, v) for t, p, o, v in stored if (t, p, o) not in outcome.settled}
             waiting.update({k: p.msg for k, p in in_batch.items() if p.order_id in progressed})
             if not waiting:
                 return
@@ -306,6 +325,7 @@ class PostingConsumer:
             with db.translated(), self.conn.transaction():
                 journal.lock_writer(self.conn)
                 n = parked.expire(self.conn, self.clock() - self.park_timeout)
+                self.parked_rows = parked.count(self.conn)
                 if n:
                     self.conn.execute("NOTIFY journal_appended")
                 return n
@@ -316,6 +336,8 @@ class PostingConsumer:
         return n
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
+        """Three stages overlap: the decoder helper decodes batch N+2, this thread applies
+        the rules to N+1, the writer thread commits N."""
         self.idle = IdleClock(idle_exit_s)
         if self.writer is not None:
             # The writer thread wakes on each reply from PostgreSQL and needs the GIL back
@@ -323,37 +345,51 @@ class PostingConsumer:
             sys.setswitchinterval(0.001)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
+        ahead: Ahead | None = None  # consumed, being decoded
         try:
             while not stop.requested:
-                msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max,
+                                                     timeout=0 if ahead else self.batch_timeout_s))
                 if time.monotonic() - last_expiry > 5:
                     self.totals.expired += self.expire_parked()
                     last_expiry = time.monotonic()
-                if not msgs:
+                following = None
+                if msgs:
+                    self.idle.busy()
+                    started = time.perf_counter()
+                    batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
+                    following = Ahead(batch, self.decoder.submit(batch), started, self.generation)
+                if ahead is not None:
+                    self._post(ahead)
+                # A batch consumed before the consumer was moved (rebalance, rewind) comes again.
+                ahead = following if following and following.generation == self.generation else None
+                if ahead is None and not msgs:
                     self.drain()
                     if self.idle.expired():
                         break
-                    continue
-                self.idle.busy()
-                started = time.perf_counter()
-                batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
-                decoded = [decode(m, self.registry, self.topic_of) for m in batch]
-                if self._needs_barrier(decoded) and not self.drain():
-                    continue  # rewound: these messages come again
-                try:
-                    prepared = with_retries(partial(self.prepare, batch, decoded, started), what="prepare_batch")
-                except Rewound:
-                    continue
-                if not self.drain():
-                    continue  # the batch before was refused: so is this one, prepared on top of it
-                self.submit(prepared)
             self.drain()
         finally:
+            self.decoder.close()
             if self.writer is not None:
                 self.writer.shutdown(wait=True)
             self.consumer.close()
         log.info("posting_consumer_stopped", **vars(self.totals))
         return self.totals
+
+    def _post(self, ahead: Ahead) -> None:
+        """Prepare a decoded batch and hand it to the writer (once the batch before is in)."""
+        if ahead.generation != self.generation:
+            return  # consumed before the consumer was moved: it comes again
+        decoded = ahead.decoding.result()
+        if self._needs_barrier(decoded) and not self.drain():
+            return  # rewound
+        try:
+            prepared = with_retries(partial(self.prepare, ahead.batch, decoded, ahead.started), what="prepare_batch")
+        except Rewound:
+            return
+        if not self.drain():
+            return  # the batch before was refused: so is this one, prepared on top of it
+        self.submit(prepared)
 
     def _commit_to_kafka(self, batch: list[Inbound]) -> None:
         """Informational only (lag dashboards): the truth is the offsets in PostgreSQL."""

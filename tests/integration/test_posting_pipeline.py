@@ -1,13 +1,17 @@
 """Events on real Kafka end up in the journal, on ledger.journal and in the read models."""
 
+import multiprocessing
+from datetime import date
+
 import pytest
 
 from projections.rebuild import rebuild
 from services.kafka import topics
 from services.storefront.simulator import marketplace_day
 from services.wire.avro import SchemaRegistry
-from tests.helpers import (capture, consume_all, postings_of, publish_orders, publish_raw, run_pipeline,
-                           run_posting, table_rows)
+from services.verify import Report, check_chain, verify
+from tests.helpers import (capture, consume_all, postings_of, publish_orders, publish_raw, publish_records, refund,
+                           run_pipeline, run_posting, run_projector, run_relay, table_rows)
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
@@ -93,7 +97,7 @@ def test_a_v1_producer_and_a_v2_producer_are_both_posted(settings, conn):
 
 
 def test_read_models_rebuilt_from_the_journal_are_identical(settings, conn):
-    from datetime import date
+
 
     publish_orders(settings, marketplace_day(date(2026, 11, 20), orders=300, seller_count=20, seed=3))
     run_pipeline(settings)
@@ -108,7 +112,7 @@ def test_read_models_rebuilt_from_the_journal_are_identical(settings, conn):
 
 
 def test_read_models_equal_balances_recomputed_from_the_journal(settings, conn):
-    from datetime import date
+
 
     publish_orders(settings, marketplace_day(date(2026, 11, 21), orders=200, seller_count=15, seed=4))
     run_pipeline(settings)
@@ -124,3 +128,65 @@ def test_read_models_equal_balances_recomputed_from_the_journal(settings, conn):
         " ON p.account LIKE 'order:%%:escrow:seller:' || s.seller_id AND p.currency = s.currency"
         " GROUP BY s.seller_id, s.escrow HAVING s.escrow <> -sum(p.amount_minor)").fetchall()
     assert escrow == []
+
+
+def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(settings, conn):
+    """3,000 captures and a refund for every tenth order, on two topics, in batches of up
+    to 1,500: decoded in the helper process, each batch prepared against the one before
+    it while that one is still being written (a refund sees its capture from the batch in
+    flight). A refund consumed before its capture waits (parked) and is posted once the
+    capture is in."""
+    records = marketplace_day(date(2026, 11, 22), orders=3000, seller_count=40, seed=11)
+    refunds = [refund(r["order_id"], f"R_{i}", [(r["lines"][0]["seller_id"], 100, 10)])
+               for i, r in enumerate(records[::10])]
+    publish_records(settings, topics.REFUNDS, "RefundIssued", refunds[:150])  # before their captures
+    publish_orders(settings, records)
+    publish_records(settings, topics.REFUNDS, "RefundIssued", refunds[150:])  # after
+    totals = run_posting(settings.model_copy(update={"batch_max_messages": 1500}))
+    run_relay(settings)
+    run_projector(settings)
+
+    assert (totals.posted, totals.rejected, totals.duplicates) == (3300, 0, 0)
+    assert not multiprocessing.active_children()  # the decoder helper is gone with the consumer
+    assert conn.execute("SELECT kind, count(*) FROM journal_transactions GROUP BY kind ORDER BY kind").fetchall() == [
+        ("capture", 3000), ("refund", 300)]
+    assert conn.execute("SELECT count(*) FROM parked_events").fetchone()[0] == 0
+    refunded = conn.execute("SELECT count(*) FROM order_escrow WHERE refunded = 100").fetchone()[0]
+    assert refunded == 300
+    report = verify(conn)
+    assert report.ok, report.text()
+
+
+def test_a_batch_is_prepared_against_the_batch_still_being_written(settings, conn):
+    """The writer is held at the single-writer lock while the next batch is prepared: the
+    refunds can only see their orders' captures through the context carried in memory."""
+    from services import bootstrap
+    from services.posting.batch import Inbound
+    from services.store.journal import WRITER_LOCK_KEY
+
+    def inbound(topic, name, records, first_offset=0):
+        return [Inbound(settings.topic(topic), 0, first_offset + i, REGISTRY.encode(name, r))
+                for i, r in enumerate(records)]
+
+    pc = bootstrap.posting_consumer(settings)
+    captures = inbound(topics.ORDERS, "OrderCaptured", [capture(f"O_{i}") for i in range(5)])
+    refunds = inbound(topics.REFUNDS, "RefundIssued",
+                      [refund(f"O_{i}", f"R_{i}", [("S_114", 1000, 100)]) for i in range(5)])
+    conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+    try:
+        pc.submit(pc.prepare(captures))
+        second = pc.prepare(refunds)
+        assert conn.execute("SELECT count(*) FROM journal_transactions").fetchone()[0] == 0  # still held
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK_KEY,))
+    assert pc.drain()
+    pc.submit(second)
+    assert pc.drain()
+    assert [len(second.outcome.staged), len(second.outcome.parked)] == [5, 0]
+    assert conn.execute("SELECT kind, count(*) FROM journal_transactions GROUP BY kind ORDER BY kind").fetchall() == [
+        ("capture", 5), ("refund", 5)]
+    report = Report()
+    check_chain(conn, report)  # the refunds chained onto the captures' last hash, carried in memory too
+    assert report.ok, report.text()
+    pc.writer.shutdown()
+    pc.consumer.close()
