@@ -130,37 +130,37 @@ def _reject(msg: Inbound, reason: Reason, detail: str, event_id: str | None = No
 
 # decode_value's answers: (tag, name or reason, ...), plain tuples that pickle cheaply
 # (the decoder process sends them back to the posting consumer).
-_OK, _UNDECODABLE, _BAD_RECORD = "ok", "undecodable", "bad_record"
+DECODED, UNDECODABLE, BAD_RECORD = "ok", "undecodable", "bad_record"
 
 
 def decode_value(value: bytes | None, registry: SchemaRegistry) -> tuple:
     """The CPU-bound part of decoding, which needs neither the message's topic nor any
-    I/O: (_OK, name, event, event_id, digest) | (_BAD_RECORD, name, detail, event_id,
-    order_id) | (_UNDECODABLE, reason, detail, None, None)."""
+    I/O: (DECODED, name, event, event_id, digest) | (BAD_RECORD, name, detail, event_id,
+    order_id) | (UNDECODABLE, reason, detail, None, None)."""
     try:
         name, record = registry.decode(value)
     except Rejected as r:
-        return (_UNDECODABLE, r.reason, r.detail, None, None)
+        return (UNDECODABLE, r.reason, r.detail, None, None)
     handler = HANDLERS.get(name)
     try:
         if handler is None:
             raise ValueError(f"no posting rule for {name}")
         event = handler.from_record(record)
     except (KeyError, TypeError, ValueError) as e:
-        return (_BAD_RECORD, name, f"{name}: {e!r}", record.get("event_id"), record.get("order_id"))
-    return (_OK, name, event, record["event_id"], digest(handler.identity(event)))
+        return (BAD_RECORD, name, f"{name}: {e!r}", record.get("event_id"), record.get("order_id"))
+    return (DECODED, name, event, record["event_id"], digest(handler.identity(event)))
 
 
 def finish_decode(msg: Inbound, decoded: tuple, topic_of: Callable[[str], str]) -> Decoded | RejectedMessage:
     """decode_value's answer for msg -> Decoded, or the rejection (a record type on a topic
     that has no rule for it is rejected before anything else is said about it)."""
     tag, name, a, b, c = decoded
-    if tag == _UNDECODABLE:
+    if tag == UNDECODABLE:
         return _reject(msg, name, a)
     handler = HANDLERS.get(name)
     if handler is None or topic_of(handler.topic) != msg.topic:
         return _reject(msg, Reason.SCHEMA_INVALID, f"no posting rule for {name} on {msg.topic}", b, c)
-    if tag == _BAD_RECORD:
+    if tag == BAD_RECORD:
         return _reject(msg, Reason.SCHEMA_INVALID, a, b)
     return Decoded(msg, handler, a, b, c)
 

@@ -34,7 +34,7 @@ from services.store import db, exceptions, journal, offsets, parked, profiles
 from services.wire.avro import SchemaRegistry
 
 from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode
-from .decoder import Decoder, Decoding
+from .decoder import Decoder, Decoding, Lookups
 
 log = structlog.get_logger()
 CONSUMER_NAME = "posting"
@@ -56,6 +56,7 @@ class Ahead(NamedTuple):
     decoding: Decoding
     started: float  # when it was consumed
     generation: int  # the consumer's position generation it was consumed in
+    epoch: int  # what the consumer knew in memory when it was consumed (see _forget)
 
 
 @dataclass
@@ -90,8 +91,9 @@ class PostingConsumer:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
                  policy: Policy, topics: list[str], topic_of, batch_max: int, batch_timeout_s: float,
                  park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc),
-                 reader: psycopg.Connection | None = None):
-        """conn writes (the writer thread's); reader reads while a write is in flight."""
+                 reader: psycopg.Connection | None = None, lookup_url: str | None = None):
+        """conn writes (the writer thread's); reader reads while a write is in flight;
+        lookup_url lets the decoder helper look up what the rules will ask."""
         self.consumer = consumer
         self.conn = conn
         self.reader = reader or conn
@@ -109,10 +111,12 @@ class PostingConsumer:
         self.positions: dict[Position, int] | None = None
         self.parked_rows = 0  # at most this many rows in parked_events (none: no need to look)
         self.tip: tuple[int, bytes] | None = None
-        self.carry: Context | None = None
+        self.carry: Context | None = None  # what the last two batches staged (see _carried)
+        self.last: Context | None = None  # the last batch's context
+        self.epoch = 0  # moves whenever what is in memory is dropped
         self.pending: tuple[Future, Prepared] | None = None
         self.generation = 0  # moves when the consumer's position is reset: older batches come again
-        self.decoder = Decoder(registry, topic_of)
+        self.decoder = Decoder(registry, topic_of, database_url=lookup_url)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
@@ -135,8 +139,10 @@ class PostingConsumer:
         log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
 
     def _forget(self) -> None:
-        """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
-        self.positions = self.tip = self.carry = None
+        """Drop what is known in memory; the next batch reads it again from PostgreSQL
+        (and lookups made before now are not used)."""
+        self.positions = self.tip = self.carry = self.last = None
+        self.epoch += 1
 
     # -- one batch: prepare (reads, rules, rows), then write ------------------------------
     def post_batch(self, batch: list[Inbound], decoded: list | None = None) -> Outcome:
@@ -148,7 +154,7 @@ class PostingConsumer:
         return prepared.outcome
 
     def prepare(self, batch: list[Inbound], decoded: list | None = None,
-                started: float | None = None) -> Prepared:
+                started: float | None = None, lookups: Lookups | None = None) -> Prepared:
         """Everything but the write, against what is committed plus what the batch in flight
         (if any) staged. Only reads, on the reader connection. Raises Rewound when the batch
         in flight was refused: this batch was consumed before the rewind and comes again."""
@@ -167,7 +173,7 @@ class PostingConsumer:
         fresh = [d for m, d in zip(batch, decoded) if m.offset >= positions.get((m.topic, m.partition), 0)]
         try:
             with db.translated():
-                ctx = self._context([d for d in fresh if isinstance(d, Decoded)], self.carry)
+                ctx = self._context([d for d in fresh if isinstance(d, Decoded)], self.carry, lookups)
                 outcome = apply_rules(fresh, ctx)
                 outcome.redelivered = len(decoded) - len(fresh)
                 self._unpark(ctx, outcome)
@@ -184,7 +190,7 @@ class PostingConsumer:
         positions.update(next_offsets)
         self.parked_rows += len(outcome.parked) - len(outcome.settled)
         self.tip = (rows.last_seq, rows.last_hash)
-        self.carry = ctx
+        self.carry, self.last = _carried(self.last, ctx), ctx
         return prepared
 
     def write(self, p: Prepared) -> None:
@@ -257,22 +263,24 @@ class PostingConsumer:
             return True
         return any(isinstance(d, Decoded) and d.handler.kind == "payout_batch" for d in decoded)
 
-    def _context(self, decoded: list[Decoded], carry: Context | None) -> Context:
-        """Load what the rules read for these events: digests, order states, profiles.
-        Whatever the carried context (the previous batch's) holds is taken from it: it is
-        the database's state plus what that batch staged."""
+    def _context(self, decoded: list[Decoded], carry: Context | None, lookups: Lookups | None = None) -> Context:
+        """What the rules read for these events: digests, order states, profiles. What the
+        carried context holds is taken from it (the journal may not show it yet); the rest
+        from the lookups the decoder helper made, or else read here."""
         carry = carry or Context(self.policy, {}, {}, {})
         conn = self.reader
         ids = [d.event_id for d in decoded]
-        digests = {i: carry.digests[i] for i in ids if i in carry.digests}
-        unknown = [i for i in ids if i not in digests]
-        digests.update(journal.posted_digests(conn, unknown))
-        digests.update(profiles.digests(conn, [d.event_id for d in decoded
-                                               if d.handler.kind == "profile" and d.event_id in unknown]))
         order_ids = {d.order_id for d in decoded if d.order_id}
+        digests = {i: carry.digests[i] for i in ids if i in carry.digests}
         orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
-        loaded = journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders])
-        orders.update({oid: fold(oid, txns) for oid, txns in loaded.items()})
+        if lookups is None:
+            lookups = Lookups(journal.posted_digests(conn, [i for i in ids if i not in digests]),
+                              journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders]))
+        for i, d in lookups.digests.items():
+            digests.setdefault(i, d)
+        orders.update({oid: fold(oid, txns) for oid, txns in lookups.orders.items() if oid not in orders})
+        profile_events = [d.event_id for d in decoded if d.handler.kind == "profile" and d.event_id not in digests]
+        digests.update(profiles.digests(conn, profile_events))
         sellers = {a.split(":")[4] for st in orders.values() for a in st.escrow() if ":escrow:seller:" in a}
         sellers |= {d.event.seller_id for d in decoded if d.handler.kind == "profile"}
         batch_ids = {d.event.batch_id for d in decoded if d.handler.kind in ("payout_batch", "payout_confirmation")}
@@ -358,7 +366,7 @@ class PostingConsumer:
                     self.idle.busy()
                     started = time.perf_counter()
                     batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
-                    following = Ahead(batch, self.decoder.submit(batch), started, self.generation)
+                    following = Ahead(batch, self.decoder.submit(batch), started, self.generation, self.epoch)
                 if ahead is not None:
                     self._post(ahead)
                 # A batch consumed before the consumer was moved (rebalance, rewind) comes again.
@@ -380,11 +388,14 @@ class PostingConsumer:
         """Prepare a decoded batch and hand it to the writer (once the batch before is in)."""
         if ahead.generation != self.generation:
             return  # consumed before the consumer was moved: it comes again
-        decoded = ahead.decoding.result()
+        decoded, lookups = ahead.decoding.result()
         if self._needs_barrier(decoded) and not self.drain():
             return  # rewound
+        if ahead.epoch != self.epoch:
+            lookups = None  # made before what was in memory was dropped: read again
         try:
-            prepared = with_retries(partial(self.prepare, ahead.batch, decoded, ahead.started), what="prepare_batch")
+            prepared = with_retries(partial(self.prepare, ahead.batch, decoded, ahead.started, lookups),
+                                    what="prepare_batch")
         except Rewound:
             return
         if not self.drain():
@@ -421,3 +432,14 @@ class PostingConsumer:
                  rejected=len(outcome.rejected), duplicates=outcome.duplicates, parked=len(outcome.parked),
                  unparked=len(outcome.unparked),
                  elapsed_ms=round(elapsed_s * 1000, 1), total_posted=t.posted)
+
+
+def _carried(before: Context | None, latest: Context) -> Context:
+    """What the next batch reads before the journal: the state of everything the last two
+    batches touched. The journal may show neither yet: the latest is not written, the one
+    before may be in flight, and the helper may have looked before either was committed.
+    (Every batch before those was committed before the next one's lookups were made.)"""
+    if before is None:
+        return latest
+    return Context(latest.policy, {**before.digests, **latest.digests}, {**before.orders, **latest.orders},
+                   {**before.profiles, **latest.profiles}, {**before.batches, **latest.batches})

@@ -7,6 +7,12 @@ sends back plain tuples (decode_value's answers), which cost the consumer a frac
 the decoding to unpickle. Small batches (tests, a quiet day) are decoded in-process,
 so a helper is started only when there is a backlog to work through.
 
+Having decoded a batch, the helper also looks up in the journal what the rules will
+ask about it (digests of its event ids already posted, its orders' transactions), so
+the consumer does not wait for those reads either. The answer reflects the journal as
+of some moment after the batch was consumed; the consumer lays over it what the
+batches written since staged (services/posting/consumer.py, the carried context).
+
 The helper is spawned (never forked: the consumer holds librdkafka's threads), ignores
 SIGINT (the consumer decides when to stop), and exits by itself within a second when
 the consumer's process is gone, so no stray process outlives it, even after SIGKILL."""
@@ -21,22 +27,37 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from typing import NamedTuple
+
+import psycopg
 import structlog
 
+from services.domain.errors import TransientError
+from services.domain.journal import Transaction
+from services.store import db, journal
 from services.wire.avro import SchemaRegistry
 
-from .batch import Decoded, Inbound, RejectedMessage, decode_value, finish_decode
+from .batch import DECODED, Decoded, Inbound, RejectedMessage, decode_value, finish_decode
 
 log = structlog.get_logger()
 
 MIN_BATCH = 1000  # messages: below this, decoding here costs less than the round trip
 
 _registry: SchemaRegistry | None = None
+_database_url: str | None = None
+_conn: psycopg.Connection | None = None
 
 
-def _start_helper(registry: SchemaRegistry, parent: int) -> None:
-    global _registry
-    _registry = registry
+class Lookups(NamedTuple):
+    """What the journal held for a batch when the helper looked."""
+
+    digests: dict[str, bytes]  # event_id -> digest, of the batch's events already posted
+    orders: dict[str, list[Transaction]]  # order_id -> its transactions, of the batch's orders
+
+
+def _start_helper(registry: SchemaRegistry, parent: int, database_url: str | None) -> None:
+    global _registry, _database_url
+    _registry, _database_url = registry, database_url
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def orphaned() -> None:
@@ -47,40 +68,69 @@ def _start_helper(registry: SchemaRegistry, parent: int) -> None:
     threading.Thread(target=orphaned, name="orphan-watch", daemon=True).start()
 
 
-def _decode_values(values: list[bytes | None]) -> list[tuple]:
+def _decode_values(values: list[bytes | None]) -> tuple[list[tuple], Lookups | None]:
     assert _registry is not None
-    return [decode_value(v, _registry) for v in values]
+    answers = [decode_value(v, _registry) for v in values]
+    return answers, _look_up(answers)
+
+
+def _look_up(answers: list[tuple]) -> Lookups | None:
+    """None when there is no database to ask, or it failed: the consumer then asks itself."""
+    global _conn
+    if _database_url is None or not answers:
+        return None
+    event_ids = [a[3] for a in answers if a[0] == DECODED]
+    order_ids = {getattr(a[2], "order_id", None) for a in answers if a[0] == DECODED} - {None}
+    try:
+        if _conn is None or _conn.closed:
+            _conn = db.connect(_database_url, application_name="splitbook-posting-decoder", role="splitbook_posting")
+        return Lookups(journal.posted_digests(_conn, event_ids), journal.order_transactions(_conn, list(order_ids)))
+    except (psycopg.Error, TransientError):
+        _conn = None
+        return None
 
 
 class Decoding:
     """A batch being decoded; result() -> Decoded | RejectedMessage per message, in order."""
 
-    def __init__(self, batch: list[Inbound], topic_of: Callable[[str], str], answers: Future | list[tuple]):
+    def __init__(self, batch: list[Inbound], topic_of: Callable[[str], str],
+                 answers: Future | tuple[list[tuple], Lookups | None]):
         self.batch = batch
         self.topic_of = topic_of
         self.answers = answers
 
-    def result(self) -> list[Decoded | RejectedMessage]:
-        answers = self.answers.result() if isinstance(self.answers, Future) else self.answers
+    def result(self) -> tuple[list[Decoded | RejectedMessage], Lookups | None]:
+        answers, lookups = self.answers.result() if isinstance(self.answers, Future) else self.answers
         topic_of = self.topic_of
-        return [finish_decode(m, a, topic_of) for m, a in zip(self.batch, answers)]
+        return [finish_decode(m, a, topic_of) for m, a in zip(self.batch, answers)], lookups
 
 
 class Decoder:
-    def __init__(self, registry: SchemaRegistry, topic_of: Callable[[str], str], min_batch: int = MIN_BATCH):
+    def __init__(self, registry: SchemaRegistry, topic_of: Callable[[str], str], min_batch: int = MIN_BATCH,
+                 database_url: str | None = None):
+        """database_url: where the helper looks up what the rules will ask (None: it doesn't)."""
         self.registry = registry
+        self.database_url = database_url
         self.topic_of = topic_of
         self.min_batch = min_batch
         self._helper: ProcessPoolExecutor | None = None
 
     def submit(self, batch: list[Inbound]) -> Decoding:
         if len(batch) < self.min_batch:
-            return Decoding(batch, self.topic_of, [decode_value(m.value, self.registry) for m in batch])
+            return self._here(batch)
         if self._helper is None:
+            # Starting takes a moment (a new interpreter importing the decoder): this batch
+            # is decoded here meanwhile, the next ones there.
             self._helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=_start_helper, initargs=(self.registry, os.getpid()))
+                                               initializer=_start_helper,
+                                               initargs=(self.registry, os.getpid(), self.database_url))
+            self._helper.submit(_decode_values, [])
             log.info("decoder_helper_started")
+            return self._here(batch)
         return Decoding(batch, self.topic_of, self._helper.submit(_decode_values, [m.value for m in batch]))
+
+    def _here(self, batch: list[Inbound]) -> Decoding:
+        return Decoding(batch, self.topic_of, ([decode_value(m.value, self.registry) for m in batch], None))
 
     def close(self) -> None:
         if self._helper is not None:

@@ -156,6 +156,15 @@ def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(sett
     report = verify(conn)
     assert report.ok, report.text()
 
+    # A second backlog, for a consumer that starts from the journal: 1,200 captures again
+    # (the same events: duplicates) and refunds of orders posted in the first.
+    publish_orders(settings, records[:1200])
+    publish_records(settings, topics.REFUNDS, "RefundIssued",
+                    [refund(r["order_id"], f"R2_{i}", [(r["lines"][0]["seller_id"], 50, 5)])
+                     for i, r in enumerate(records[5::10])])
+    again = run_posting(settings.model_copy(update={"batch_max_messages": 1500}))
+    assert (again.posted, again.duplicates, again.rejected, again.parked) == (300, 1200, 0, 0)
+
 
 def test_a_batch_is_prepared_against_the_batch_still_being_written(settings, conn):
     """The writer is held at the single-writer lock while the next batch is prepared: the
@@ -190,3 +199,22 @@ def test_a_batch_is_prepared_against_the_batch_still_being_written(settings, con
     assert report.ok, report.text()
     pc.writer.shutdown()
     pc.consumer.close()
+
+
+def test_the_decoder_helper_looks_up_what_the_journal_holds_for_a_batch(settings, conn):
+    from services.posting.batch import Inbound
+    from services.posting.decoder import Decoder
+
+    publish_orders(settings, [capture("O_1"), capture("O_2")])
+    run_posting(settings)
+    batch = [Inbound(settings.topic(topics.ORDERS), 0, i, REGISTRY.encode("OrderCaptured", capture(o)))
+             for i, o in enumerate(("O_1", "O_2", "O_3"))]
+    decoder = Decoder(REGISTRY, settings.topic, min_batch=1, database_url=settings.database_url)
+    try:
+        decoder.submit(batch).result()  # decoded here while the helper starts
+        decoded, lookups = decoder.submit(batch).result()
+    finally:
+        decoder.close()
+    assert set(lookups.digests) == {"evt_capture_O_1", "evt_capture_O_2"}
+    assert lookups.digests["evt_capture_O_1"] == decoded[0].digest
+    assert {o: [t.kind for t in txns] for o, txns in lookups.orders.items()} == {"O_1": ["capture"], "O_2": ["capture"]}

@@ -1,6 +1,7 @@
 """The decoder helper process answers exactly what decoding in-process answers."""
 
 import multiprocessing
+from concurrent.futures import Future
 
 from services.posting.batch import Inbound, decode
 from services.posting.decoder import Decoder
@@ -27,9 +28,12 @@ def test_the_helper_process_decodes_as_this_process_does_and_is_gone_after_close
     batch = messages()
     decoder = Decoder(REGISTRY, lambda topic: topic, min_batch=1)
     try:
-        helped = decoder.submit(batch).result()
-        assert multiprocessing.active_children(), "a batch at min_batch goes to the helper"
-        assert helped == [decode(m, REGISTRY, lambda topic: topic) for m in batch]
+        here, _ = decoder.submit(batch).result()  # while the helper starts
+        assert multiprocessing.active_children(), "a batch at min_batch starts the helper"
+        helped, lookups = decoder.submit(batch).result()
+        assert lookups is None  # no database given: the consumer reads for itself
+        assert isinstance(decoder.submit(batch).answers, Future), "and the next ones go to it"
+        assert helped == here == [decode(m, REGISTRY, lambda topic: topic) for m in batch]
         assert [type(d).__name__ for d in helped] == [
             "Decoded", "RejectedMessage", "RejectedMessage", "Decoded", "RejectedMessage", "Decoded", "RejectedMessage"]
         assert helped[4].detail == "no posting rule for DisputeOpened on marketplace.orders"
@@ -40,5 +44,6 @@ def test_the_helper_process_decodes_as_this_process_does_and_is_gone_after_close
 
 def test_small_batches_are_decoded_here_without_a_helper():
     decoder = Decoder(REGISTRY, lambda topic: topic, min_batch=100)
-    assert len(decoder.submit(messages()).result()) == 7
+    decoded, lookups = decoder.submit(messages()).result()
+    assert len(decoded) == 7 and lookups is None
     assert decoder._helper is None and not multiprocessing.active_children()
