@@ -88,3 +88,22 @@ def test_database_refuses_postings_that_balance_only_across_statements(conn):
 def test_database_refuses_a_zero_posting(conn):
     with pytest.raises(psycopg.errors.CheckViolation):
         post(conn, 1, (0, 100, -100))
+
+
+def test_database_names_the_transaction_without_postings_among_several(conn):
+    with pytest.raises(psycopg.errors.CheckViolation, match="seq 2 has no postings"):
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO journal_transactions (seq, transaction_id, kind, event_id, payload_sha256, order_id,"
+                " occurred_at) SELECT s, gen_random_uuid(), 'capture', 'e' || s, '\\x00', 'O_1', %s"
+                " FROM generate_series(1, 3) s", (NOW,))
+            insert_postings(conn, 1, (100, -100))
+            insert_postings(conn, 3, (100, -100))
+    with conn.transaction():  # and with every transaction's postings in, the same commits
+        conn.execute(
+            "INSERT INTO journal_transactions (seq, transaction_id, kind, event_id, payload_sha256, order_id,"
+            " occurred_at) SELECT s, gen_random_uuid(), 'capture', 'e' || s, '\\x00', 'O_1', %s"
+            " FROM generate_series(1, 3) s", (NOW,))
+        for seq in (1, 2, 3):
+            insert_postings(conn, seq, (100, -100))
+    assert conn.execute("SELECT count(*) FROM journal_pending_ranges").fetchone()[0] == 0
