@@ -13,7 +13,6 @@ consumer re-reads its position from PostgreSQL."""
 
 from __future__ import annotations
 
-import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -347,10 +346,6 @@ class PostingConsumer:
         """Three stages overlap: the decoder helper decodes batch N+2, this thread applies
         the rules to N+1, the writer thread commits N."""
         self.idle = IdleClock(idle_exit_s)
-        if self.writer is not None:
-            # The writer thread wakes on each reply from PostgreSQL and needs the GIL back
-            # from the busy main thread: at the default 5 ms switch interval it waits too long.
-            sys.setswitchinterval(0.001)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
         ahead: Ahead | None = None  # consumed, being decoded

@@ -13,7 +13,8 @@ the consumer does not wait for those reads either. The answer reflects the journ
 of some moment after the batch was consumed; the consumer lays over it what the
 batches written since staged (services/posting/consumer.py, the carried context).
 
-The helper is spawned (never forked: the consumer holds librdkafka's threads), ignores
+The helper is spawned (never forked: the consumer holds librdkafka's threads), runs
+at a lower CPU priority (it has slack; the consumer's thread is the bottleneck), ignores
 SIGINT (the consumer decides when to stop), and exits by itself within a second when
 the consumer's process is gone, so no stray process outlives it, even after SIGKILL."""
 
@@ -41,6 +42,7 @@ from .batch import DECODED, Decoded, Inbound, RejectedMessage, decode_value, fin
 
 log = structlog.get_logger()
 
+HELPER_NICENESS = 5  # the consumer's own thread is the critical path: where they share a core, it goes first
 MIN_BATCH = 1000  # messages: below this, decoding here costs less than the round trip
 
 _registry: SchemaRegistry | None = None
@@ -59,6 +61,7 @@ def _start_helper(registry: SchemaRegistry, parent: int, database_url: str | Non
     global _registry, _database_url
     _registry, _database_url = registry, database_url
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(HELPER_NICENESS)
 
     def orphaned() -> None:
         while os.getppid() == parent:
