@@ -171,6 +171,10 @@ def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str
 
 def _transaction(d: Decoded, ctx: Context):
     e, kind = d.event, d.handler.kind
+    if kind == "capture":  # by far the most frequent
+        if ctx.order(e.order_id).captured:
+            raise Rejected(Reason.DUPLICATE_CONFLICT, f"order {e.order_id} was already captured by another event")
+        return handle_order_captured(e, ctx.policy)
     if kind == "adjustment":
         return handle_manual_adjustment(e)
     if kind == "deposit":
@@ -181,10 +185,6 @@ def _transaction(d: Decoded, ctx: Context):
         return handle_create_payout_batch(e, ctx.batch(e.batch_id), payables, profiles)
     if kind == "payout_confirmation":
         return handle_payout_batch_confirmed(e, ctx.batch(e.batch_id))
-    if kind == "capture":
-        if ctx.order(e.order_id).captured:
-            raise Rejected(Reason.DUPLICATE_CONFLICT, f"order {e.order_id} was already captured by another event")
-        return handle_order_captured(e, ctx.policy)
     state = ctx.order(e.order_id)
     if kind == "refund":
         return handle_refund_issued(e, state)

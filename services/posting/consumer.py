@@ -240,8 +240,8 @@ class PostingConsumer:
         return True
 
     def _done(self, p: Prepared) -> None:
-        self._commit_to_kafka(p.batch)
-        self._account(p.batch, p.outcome, time.perf_counter() - p.started)
+        self._commit_to_kafka(p.next_offsets)
+        self._account(p, time.perf_counter() - p.started)
 
     def _rewind(self) -> None:
         self._forget()
@@ -397,19 +397,17 @@ class PostingConsumer:
             return  # the batch before was refused: so is this one, prepared on top of it
         self.submit(prepared)
 
-    def _commit_to_kafka(self, batch: list[Inbound]) -> None:
+    def _commit_to_kafka(self, next_offsets: dict[Position, int]) -> None:
         """Informational only (lag dashboards): the truth is the offsets in PostgreSQL."""
-        last: dict[tuple[str, int], int] = {}
-        for m in batch:
-            last[(m.topic, m.partition)] = m.offset + 1
-        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in last.items()], asynchronous=True)
+        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in next_offsets.items()],
+                             asynchronous=True)
 
-    def _account(self, batch: list[Inbound], outcome: Outcome, elapsed_s: float) -> None:
-        t = self.totals
+    def _account(self, prepared: Prepared, elapsed_s: float) -> None:
+        batch, outcome, t = prepared.batch, prepared.outcome, self.totals
         t.batches += 1
         t.consumed += len(batch)
         t.posted += len(outcome.staged)
-        t.postings += sum(len(s.transaction.postings) for s in outcome.staged)
+        t.postings += prepared.rows.postings_count
         t.rejected += len(outcome.rejected)
         t.duplicates += outcome.duplicates
         t.redelivered += outcome.redelivered

@@ -65,6 +65,7 @@ class Rows:
     last_hash: bytes
     transactions: list[str]  # chunks of COPY text for journal_transactions
     postings: list[str]  # chunks of COPY text for journal_postings
+    postings_count: int
 
 
 def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes = GENESIS) -> Rows:
@@ -74,13 +75,14 @@ def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes =
     each row is formatted once, for the hash and for the database."""
     txn_chunks: list[str] = []
     posting_chunks: list[str] = []
-    seq, chain, rows, postings = first_seq, previous_hash, [], []
+    seq, chain, rows, postings, count = first_seq, previous_hash, [], [], 0
     for s in staged:
         head = chain_head(seq, s.transaction, s.payload_sha256)
         lines = posting_lines(seq, s.transaction)
         chain = link_lines(chain, head, lines)
         rows.append(f"{head}\t\\\\x{chain.hex()}\n")
         postings += lines
+        count += len(lines)
         seq += 1
         if len(rows) == _CHUNK:
             txn_chunks.append("".join(rows))
@@ -89,7 +91,7 @@ def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes =
     if rows:
         txn_chunks.append("".join(rows))
         posting_chunks.append("".join(postings))
-    return Rows(first_seq, previous_hash, seq - 1, chain, txn_chunks, posting_chunks)
+    return Rows(first_seq, previous_hash, seq - 1, chain, txn_chunks, posting_chunks, count)
 
 
 def write_rows(conn: psycopg.Connection, rows: Rows) -> None:
