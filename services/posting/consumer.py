@@ -29,19 +29,14 @@ from services.domain.rules import Policy
 from services.runloop import IdleClock, Stop, checked, with_retries
 from services.domain.order_state import fold
 from services.domain.payouts import fold_batch
-from services.store import db, exceptions, journal, offsets, parked, profiles
+from services.store import db, journal, offsets, parked, profiles
 from services.wire.avro import SchemaRegistry
 
 from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode
-from .decoder import Decoder, Decoding, Lookups
+from .decoder import MIN_BATCH, Decoder, Decoding, Lookups
+from .writer import CONSUMER_NAME, Position, StaleBatch, Write, WriterProcess, write_batch
 
 log = structlog.get_logger()
-CONSUMER_NAME = "posting"
-Position = tuple[str, int]  # (topic, partition)
-
-
-class StaleBatch(Exception):
-    """The database moved on under a prepared batch (another writer): re-read and redo."""
 
 
 class Rewound(Exception):
@@ -70,6 +65,12 @@ class Prepared:
     parked_at: datetime
     started: float  # when its messages were consumed
 
+    @property
+    def write(self) -> Write:
+        o = self.outcome
+        return Write(self.rows, o.profiles, o.settled, o.parked, self.parked_at, o.rejected, self.assumed,
+                     self.next_offsets, bool(o.staged or o.rejected))
+
 
 @dataclass
 class Totals:
@@ -90,9 +91,10 @@ class PostingConsumer:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
                  policy: Policy, topics: list[str], topic_of, batch_max: int, batch_timeout_s: float,
                  park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc),
-                 reader: psycopg.Connection | None = None, lookup_url: str | None = None):
+                 reader: psycopg.Connection | None = None, database_url: str | None = None):
         """conn writes (the writer thread's); reader reads while a write is in flight;
-        lookup_url lets the decoder helper look up what the rules will ask."""
+        database_url lets helper processes connect (the decoder's lookups, the writer
+        process for large batches); without it everything stays in this process."""
         self.consumer = consumer
         self.conn = conn
         self.reader = reader or conn
@@ -115,7 +117,9 @@ class PostingConsumer:
         self.epoch = 0  # moves whenever what is in memory is dropped
         self.pending: tuple[Future, Prepared] | None = None
         self.generation = 0  # moves when the consumer's position is reset: older batches come again
-        self.decoder = Decoder(registry, topic_of, database_url=lookup_url)
+        self.decoder = Decoder(registry, topic_of, database_url=database_url)
+        self.database_url = database_url
+        self.writer_process: WriterProcess | None = None
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
@@ -193,34 +197,21 @@ class PostingConsumer:
         return prepared
 
     def write(self, p: Prepared) -> None:
-        """One transaction: check the batch still fits, append, record, store offsets, commit."""
-        def write() -> None:
-            with db.translated(), self.conn.transaction():
-                journal.lock_writer(self.conn)
-                stored = offsets.load(self.conn, CONSUMER_NAME, for_update=True)
-                if any(stored.get(k) != v for k, v in p.assumed.items()):
-                    raise StaleBatch(f"stored offsets moved: {stored} (prepared against {p.assumed})")
-                if p.rows.transactions and journal.tip(self.conn) != (p.rows.first_seq - 1, p.rows.previous_hash):
-                    raise StaleBatch(f"the journal tip moved (prepared to follow seq {p.rows.first_seq - 1})")
-                journal.write_rows(self.conn, p.rows)
-                profiles.insert(self.conn, p.outcome.profiles)
-                parked.delete(self.conn, p.outcome.settled)
-                parked.insert(self.conn, p.outcome.parked, p.parked_at)
-                exceptions.record(self.conn, p.outcome.rejected)
-                offsets.store(self.conn, CONSUMER_NAME, p.next_offsets)
-                if p.outcome.staged or p.outcome.rejected:
-                    self.conn.execute("NOTIFY journal_appended")
-
-        with_retries(write, what="post_batch")
-        faults.crash_point("posting_after_db_commit")
+        """Write the batch here, now (one transaction; see writer.write_batch)."""
+        write_batch(self.conn, p.write)
 
     def submit(self, p: Prepared) -> None:
-        """Hand the batch to the writer thread (or write it here, with one connection)."""
+        """Hand the batch to the writer process (a large batch), the writer thread, or write
+        it here (with one connection)."""
         self.drain()
         if self.writer is None:
             self.write(p)
             self._done(p)
+        elif self.writer_process is not None and len(p.batch) >= MIN_BATCH:
+            self.pending = (self.writer_process.submit(p.write), p)
         else:
+            if self.database_url and len(p.batch) >= MIN_BATCH:  # a backlog: start the process meanwhile
+                self.writer_process = WriterProcess(self.database_url)
             self.pending = (self.writer.submit(self.write, p), p)
 
     def drain(self) -> bool:
@@ -240,6 +231,7 @@ class PostingConsumer:
         return True
 
     def _done(self, p: Prepared) -> None:
+        faults.crash_point("posting_after_db_commit")
         self._commit_to_kafka(p.next_offsets)
         self._account(p, time.perf_counter() - p.started)
 
@@ -373,6 +365,8 @@ class PostingConsumer:
             self.drain()
         finally:
             self.decoder.close()
+            if self.writer_process is not None:
+                self.writer_process.close()
             if self.writer is not None:
                 self.writer.shutdown(wait=True)
             self.consumer.close()

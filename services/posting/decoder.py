@@ -13,18 +13,12 @@ the consumer does not wait for those reads either. The answer reflects the journ
 of some moment after the batch was consumed; the consumer lays over it what the
 batches written since staged (services/posting/consumer.py, the carried context).
 
-The helper is spawned (never forked: the consumer holds librdkafka's threads), runs
-at a lower CPU priority (it has slack; the consumer's thread is the bottleneck), ignores
-SIGINT (the consumer decides when to stop), and exits by itself within a second when
-the consumer's process is gone, so no stray process outlives it, even after SIGKILL."""
+The helper (services/posting/helper_process.py) runs at a lower CPU priority: it has
+slack, the consumer's own thread is the bottleneck."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -38,6 +32,7 @@ from services.domain.journal import Transaction
 from services.store import db, journal
 from services.wire.avro import SchemaRegistry
 
+from . import helper_process
 from .batch import DECODED, Decoded, Inbound, RejectedMessage, decode_value, finish_decode
 
 log = structlog.get_logger()
@@ -57,18 +52,10 @@ class Lookups(NamedTuple):
     orders: dict[str, list[Transaction]]  # order_id -> its transactions, of the batch's orders
 
 
-def _start_helper(registry: SchemaRegistry, parent: int, database_url: str | None) -> None:
+def _start_helper(registry: SchemaRegistry, database_url: str | None) -> None:
     global _registry, _database_url
     _registry, _database_url = registry, database_url
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(HELPER_NICENESS)
-
-    def orphaned() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=orphaned, name="orphan-watch", daemon=True).start()
 
 
 def _decode_values(values: list[bytes | None]) -> tuple[list[tuple], Lookups | None]:
@@ -124,9 +111,7 @@ class Decoder:
         if self._helper is None:
             # Starting takes a moment (a new interpreter importing the decoder): this batch
             # is decoded here meanwhile, the next ones there.
-            self._helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=_start_helper,
-                                               initargs=(self.registry, os.getpid(), self.database_url))
+            self._helper = helper_process.start(_start_helper, self.registry, self.database_url)
             self._helper.submit(_decode_values, [])
             log.info("decoder_helper_started")
             return self._here(batch)
