@@ -65,8 +65,8 @@ class Prepared:
     parked_at: datetime
     started: float  # when its messages were consumed
 
-    @property
-    def write(self) -> Write:
+    def as_write(self) -> Write:
+        """What the writer needs of it: plain data (it may go to the writer process)."""
         o = self.outcome
         return Write(self.rows, o.profiles, o.settled, o.parked, self.parked_at, o.rejected, self.assumed,
                      self.next_offsets, bool(o.staged or o.rejected))
@@ -125,8 +125,7 @@ class PostingConsumer:
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.drain()
-        self._forget()
-        self.generation += 1
+        self._moved()
         stored = offsets.load(self.reader, CONSUMER_NAME)
         for tp in partitions:
             tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
@@ -137,8 +136,7 @@ class PostingConsumer:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.drain()  # what was prepared for these partitions is written before they go
         consumer.unassign()
-        self._forget()
-        self.generation += 1
+        self._moved()
         log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
 
     def _forget(self) -> None:
@@ -147,15 +145,12 @@ class PostingConsumer:
         self.positions = self.tip = self.carry = self.last = None
         self.epoch += 1
 
-    # -- one batch: prepare (reads, rules, rows), then write ------------------------------
-    def post_batch(self, batch: list[Inbound], decoded: list | None = None) -> Outcome:
-        """Prepare and write one batch, waiting for it: rules, dedupe, journal, profiles,
-        parking, exceptions and offsets in ONE transaction."""
-        self.drain()
-        prepared = self.prepare(batch, decoded)
-        self.write(prepared)
-        return prepared.outcome
+    def _moved(self) -> None:
+        """The consumer's position is reset: batches consumed before come again."""
+        self._forget()
+        self.generation += 1
 
+    # -- one batch: prepare (reads, rules, rows), then write ------------------------------
     def prepare(self, batch: list[Inbound], decoded: list | None = None,
                 started: float | None = None, lookups: Lookups | None = None) -> Prepared:
         """Everything but the write, against what is committed plus what the batch in flight
@@ -198,7 +193,7 @@ class PostingConsumer:
 
     def write(self, p: Prepared) -> None:
         """Write the batch here, now (one transaction; see writer.write_batch)."""
-        write_batch(self.conn, p.write)
+        write_batch(self.conn, p.as_write())
 
     def submit(self, p: Prepared) -> None:
         """Hand the batch to the writer process (a large batch), the writer thread, or write
@@ -208,7 +203,7 @@ class PostingConsumer:
             self.write(p)
             self._done(p)
         elif self.writer_process is not None and len(p.batch) >= MIN_BATCH:
-            self.pending = (self.writer_process.submit(p.write), p)
+            self.pending = (self.writer_process.submit(p.as_write()), p)
         else:
             if self.database_url and len(p.batch) >= MIN_BATCH:  # a backlog: start the process meanwhile
                 self.writer_process = WriterProcess(self.database_url)
@@ -236,8 +231,7 @@ class PostingConsumer:
         self._account(p, time.perf_counter() - p.started)
 
     def _rewind(self) -> None:
-        self._forget()
-        self.generation += 1
+        self._moved()
         stored = offsets.load(self.reader, CONSUMER_NAME)
         assigned = self.consumer.assignment()
         for tp in assigned:

@@ -29,7 +29,7 @@ import structlog
 
 from services.domain.errors import TransientError
 from services.domain.journal import Transaction
-from services.store import db, journal
+from services.store import journal
 from services.wire.avro import SchemaRegistry
 
 from . import helper_process
@@ -42,7 +42,6 @@ MIN_BATCH = 1000  # messages: below this, decoding here costs less than the roun
 
 _registry: SchemaRegistry | None = None
 _database_url: str | None = None
-_conn: psycopg.Connection | None = None
 
 
 class Lookups(NamedTuple):
@@ -66,17 +65,14 @@ def _decode_values(values: list[bytes | None]) -> tuple[list[tuple], Lookups | N
 
 def _look_up(answers: list[tuple]) -> Lookups | None:
     """None when there is no database to ask, or it failed: the consumer then asks itself."""
-    global _conn
     if _database_url is None or not answers:
         return None
     event_ids = [a[3] for a in answers if a[0] == DECODED]
     order_ids = {getattr(a[2], "order_id", None) for a in answers if a[0] == DECODED} - {None}
     try:
-        if _conn is None or _conn.closed:
-            _conn = db.connect(_database_url, application_name="splitbook-posting-decoder", role="splitbook_posting")
-        return Lookups(journal.posted_digests(_conn, event_ids), journal.order_transactions(_conn, list(order_ids)))
+        conn = helper_process.connection(_database_url, "splitbook-posting-decoder")
+        return Lookups(journal.posted_digests(conn, event_ids), journal.order_transactions(conn, list(order_ids)))
     except (psycopg.Error, TransientError):
-        _conn = None
         return None
 
 

@@ -14,6 +14,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
+import psycopg
+
+from services.store import db
+
+_connections: dict[str, psycopg.Connection] = {}
+
 
 def start(initializer: Callable[..., None], *initargs) -> ProcessPoolExecutor:
     """A pool of one process that runs initializer(*initargs) first (both picklable)."""
@@ -31,3 +37,13 @@ def _exit_with(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)
+
+
+def connection(database_url: str, application_name: str) -> psycopg.Connection:
+    """The helper's connection, as the posting consumer's role: opened on first use and
+    again after it broke."""
+    conn = _connections.get(application_name)
+    if conn is None or conn.closed or conn.broken:
+        conn = _connections[application_name] = db.connect(database_url, application_name=application_name,
+                                                            role="splitbook_posting")
+    return conn

@@ -74,7 +74,6 @@ def write_batch(conn: psycopg.Connection, w: Write) -> None:
 
 
 _database_url: str | None = None
-_conn: psycopg.Connection | None = None
 
 
 def _start_writer(database_url: str) -> None:
@@ -82,28 +81,17 @@ def _start_writer(database_url: str) -> None:
     _database_url = database_url
 
 
-def _connected() -> psycopg.Connection:
-    global _conn
+def _connection() -> psycopg.Connection:
     assert _database_url is not None
-    if _conn is None or _conn.closed:
-        _conn = db.connect(_database_url, application_name="splitbook-posting-writer", role="splitbook_posting")
-    return _conn
+    return helper_process.connection(_database_url, "splitbook-posting-writer")
 
 
 def _warm() -> None:
-    _connected()
+    _connection()
 
 
 def _write_here(w: Write) -> None:
-    global _conn
-    _connected()
-    assert _conn is not None
-    try:
-        write_batch(_conn, w)
-    except BaseException:
-        if _conn.broken:
-            _conn = None
-        raise
+    write_batch(_connection(), w)
 
 
 class WriterProcess:
