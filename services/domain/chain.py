@@ -30,10 +30,8 @@ _NULL = "\\N"
 def field(value: str | None) -> str:
     """A text field: None as \\N, the four special characters backslash-escaped."""
     if value is None:
-        return "\\N"
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.translate(_ESCAPES)
-    return value
+        return _NULL
+    return value if _plain(value) else value.translate(_ESCAPES)
 
 
 def _plain(text: str) -> bool:
