@@ -53,6 +53,7 @@ def posted_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[s
 
 
 _CHUNK = 2000  # transaction rows per piece of COPY text
+_JOURNAL = ("journal_transactions", "journal_postings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +95,23 @@ def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes =
     return Rows(first_seq, previous_hash, seq - 1, chain, txn_chunks, posting_chunks, count)
 
 
-def write_rows(conn: psycopg.Connection, rows: Rows) -> None:
+def write_rows(conn: psycopg.Connection, rows: Rows, tables: tuple[str, str] = _JOURNAL) -> None:
     """COPY the transactions, then their postings (each in one statement: the database
     checks that every statement's postings balance). Must run inside a transaction that
     holds the writer lock, with (rows.first_seq - 1, rows.previous_hash) the tip (the
-    database checks the sequence; `splitbook verify` checks the chain)."""
+    database checks the sequence; `splitbook verify` checks the chain). `tables` names
+    others of the same columns (the benchmark's unconstrained copies)."""
     if not rows.transactions:
         return
+    transactions, postings = (sql.Identifier(t) for t in tables)
     with conn.cursor() as cur:
-        with cur.copy(
-            "COPY journal_transactions (seq, transaction_id, kind, event_id, payload_sha256,"
-            " order_id, batch_id, reverses_transaction_id, occurred_at, metadata, chain_hash) FROM STDIN",
-        ) as cp:
+        with cur.copy(sql.SQL(
+            "COPY {} (seq, transaction_id, kind, event_id, payload_sha256,"
+            " order_id, batch_id, reverses_transaction_id, occurred_at, metadata, chain_hash) FROM STDIN"
+        ).format(transactions)) as cp:
             for chunk in rows.transactions:
                 cp.write(chunk)
-        with cur.copy("COPY journal_postings (seq, account, currency, amount_minor) FROM STDIN") as cp:
+        with cur.copy(sql.SQL("COPY {} (seq, account, currency, amount_minor) FROM STDIN").format(postings)) as cp:
             for chunk in rows.postings:
                 cp.write(chunk)
 
