@@ -32,7 +32,7 @@ class Settings(BaseModel):
     batch_max_messages: int = Field(5000, ge=1, le=100_000)
     batch_timeout_s: float = Field(0.2, gt=0)
     escrow_window_days: int = Field(30, ge=0)
-    queued_max_kbytes: int = Field(16384, ge=1024)
+    queued_max_kbytes: int = Field(4096, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
     two_approvals_above_minor: int = Field(100_000, ge=0)  # adjustments larger than this need two checkers
 

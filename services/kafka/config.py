@@ -16,8 +16,8 @@ def consumer_config(settings: Settings, group: str) -> dict:
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 1000,
         "queued.max.messages.kbytes": settings.queued_max_kbytes,  # bounds prefetch memory
-        "fetch.max.bytes": 16 * 1024 * 1024,
-        "max.partition.fetch.bytes": 4 * 1024 * 1024,
+        "fetch.max.bytes": 4 * 1024 * 1024,
+        "max.partition.fetch.bytes": 1024 * 1024,
     }
 
 
