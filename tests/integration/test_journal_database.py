@@ -107,3 +107,30 @@ def test_database_names_the_transaction_without_postings_among_several(conn):
         for seq in (1, 2, 3):
             insert_postings(conn, seq, (100, -100))
     assert conn.execute("SELECT count(*) FROM journal_pending_ranges").fetchone()[0] == 0
+
+
+def test_the_journal_rows_can_be_written_to_other_tables_of_its_columns(conn):
+    """What the benchmark's 'PostgreSQL alone' figure does: the very rows the journal gets,
+    into copies without its constraints, leaving the journal as it was."""
+    from services.domain.journal import Posting, Transaction, transaction_id_for
+    from services.store import journal
+
+    txn = Transaction(transaction_id_for("e1"), "capture", "e1", NOW,
+                      (Posting("ops:pool:pix", "BRL", 500), Posting("order:O_1:escrow:seller:S_1", "BRL", -500)),
+                      order_id="O_1", metadata={"gateway": "pix"})
+    rows = journal.format_rows([journal.Staged(txn, bytes(32))], 1)
+    conn.execute("CREATE TEMP TABLE bare_transactions (LIKE journal_transactions INCLUDING DEFAULTS)")
+    conn.execute("CREATE TEMP TABLE bare_postings (LIKE journal_postings INCLUDING DEFAULTS)")
+    with conn.transaction():
+        journal.write_rows(conn, rows, ("bare_transactions", "bare_postings"))
+    assert conn.execute("SELECT count(*) FROM journal_transactions").fetchone()[0] == 0
+    with conn.transaction():
+        journal.lock_writer(conn)
+        journal.write_rows(conn, rows)
+    heads = ("SELECT seq, transaction_id, kind, event_id, payload_sha256, order_id, occurred_at, metadata,"
+             " chain_hash FROM {}")
+    lines = "SELECT seq, account, currency, amount_minor FROM {} ORDER BY account"
+    assert conn.execute(heads.format("bare_transactions")).fetchall() == \
+        conn.execute(heads.format("journal_transactions")).fetchall()
+    assert conn.execute(lines.format("bare_postings")).fetchall() == \
+        conn.execute(lines.format("journal_postings")).fetchall() != []
