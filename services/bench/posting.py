@@ -48,13 +48,20 @@ from services.store.migrate import migrate
 TARGET_EVENTS_PER_S = 25_000  # capture events/s end to end (issue 2)
 
 
+def _proc_value(path: str, key: str) -> str | None:
+    """The value of the first 'key: value' line of a /proc file (None: no such file or key;
+    cpuinfo pads its keys with tabs)."""
+    try:
+        with open(path) as f:
+            pairs = (line.split(":", 1) for line in f if ":" in line)
+            return next((value.strip() for k, value in pairs if k.strip() == key), None)
+    except OSError:
+        return None
+
+
 def _cpu_model() -> str:
     """The processor's model name (Linux), to tell runs on different machines apart."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
-    except OSError:
-        return "unknown"
+    return _proc_value("/proc/cpuinfo", "model name") or "unknown"
 
 
 def _db(admin_url: str, name: str) -> str:
@@ -123,19 +130,19 @@ def _post_run(env: dict, expected: int, url: str) -> dict:
 
 def _hwm_mb(pid: int) -> float | None:
     """A process's peak resident set since it started its program (VmHWM), in MB."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:")), None)
-    except OSError:
-        return None
+    value = _proc_value(f"/proc/{pid}/status", "VmHWM")  # "123456 kB"
+    return None if value is None else int(value.split()[0]) / 1024
 
 
 def _peak_rss_mb(pid: int) -> dict:
     """Peak RSS of the posting consumer and of its child processes (decoder and writer
-    helpers, multiprocessing's resource tracker), read from /proc while they still run. (getrusage's figure for children is no use here: a child started by
-    vfork + exec inherits its parent's peak, the benchmark's own, with all the events.)"""
+    helpers, multiprocessing's resource tracker), read from /proc while they still run.
+    (getrusage's figure for children is no use here: a child started by vfork + exec
+    inherits its parent's peak, the benchmark's own, with all the events.)"""
     helpers = []
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():  # "self", "thread-self" and the like
+            continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 ppid = int(f.read().rsplit(")", 1)[1].split()[1])
