@@ -10,7 +10,9 @@ class Reason(str, Enum):
     """Why an event was rejected. Declaration order is precedence: when several
     apply, the one declared first wins (and is the one reported)."""
 
+    MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"  # the message is larger than bounds.MESSAGE_MAX_BYTES (not decoded)
     SCHEMA_INVALID = "SCHEMA_INVALID"  # undecodable bytes, unknown writer schema, unresolvable schema
+    OUT_OF_BOUNDS = "OUT_OF_BOUNDS"  # a field beyond the ledger's bounds (domain/bounds.py): id length or characters, time, amount, lines
     DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"  # event_id already posted with a different payload
     INVALID_FIELD = "INVALID_FIELD"  # an id is empty or not usable in an account address; no lines
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"  # not an ISO 4217 code
@@ -27,6 +29,7 @@ class Reason(str, Enum):
     UNKNOWN_BATCH = "UNKNOWN_BATCH"  # a bank confirmation for a batch the ledger never created
     CONFIRMATION_MISMATCH = "CONFIRMATION_MISMATCH"  # a confirmed line not in the batch, another amount, or re-decided
     UNBALANCED = "UNBALANCED"  # the transaction built would break an invariant (1-3): a bug guard
+    INTERNAL_ERROR = "INTERNAL_ERROR"  # applying the rules to this message failed unexpectedly (a bug): quarantined
 
 
 class SplitbookError(Exception):

@@ -12,6 +12,7 @@ rejected, never posted. The database enforces 1, 5 and 6 again on its own.
 
 from __future__ import annotations
 
+from .bounds import POSTING_MAX_MINOR, POSTINGS_MAX
 from .errors import Reason, Rejected
 from .journal import Transaction
 
@@ -63,6 +64,16 @@ def check_references_source(txn: Transaction) -> None:
         raise Rejected(Reason.INVALID_FIELD, "transaction references no order, batch or event")
 
 
+def check_within_bounds(txn: Transaction) -> None:
+    """What the journal can hold: at most POSTINGS_MAX postings, each a bigint."""
+    if len(txn.postings) > POSTINGS_MAX:
+        raise Rejected(Reason.OUT_OF_BOUNDS, f"{len(txn.postings):,} postings (at most {POSTINGS_MAX:,})")
+    for account, _currency, amount in txn.postings:
+        if not -POSTING_MAX_MINOR <= amount <= POSTING_MAX_MINOR:
+            raise Rejected(Reason.OUT_OF_BOUNDS, f"posting of {amount} on {account} does not fit a bigint")
+
+
 def check_transaction(txn: Transaction) -> None:
+    check_within_bounds(txn)
     check_balanced(txn)
     check_references_source(txn)

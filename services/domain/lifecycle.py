@@ -32,11 +32,19 @@ def _require_capture(state: OrderState, what: str) -> None:
         raise Park(Reason.UNKNOWN_ORDER, f"{what}: order {state.order_id} has no posted capture yet")
 
 
+def _require_id(name: str, value: str) -> None:
+    if not accounts.is_valid_id(value):
+        raise Rejected(Reason.INVALID_FIELD, f"{name} {value!r} is not a usable id")
+
+
+def _require_known_currency(currency: str | None) -> None:
+    if currency is not None and not is_currency(currency):
+        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{currency!r} is not an ISO 4217 currency")
+
+
 def _require_currency(state: OrderState, currency: str | None) -> None:
     if currency is None:
         return
-    if not is_currency(currency):
-        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{currency!r} is not an ISO 4217 currency")
     if currency != state.currency:
         raise Rejected(Reason.CURRENCY_MISMATCH, f"event in {currency}, order {state.order_id} in {state.currency}")
 
@@ -47,6 +55,7 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
     """Dr escrow:seller:{s}, Cr seller:{s}:payable + ops:tax:withholding (the seller's
     rate in force at cmd.occurred_at); Dr escrow:platform, Cr revenue; Dr escrow:shipping,
     Cr ops:payable:shipping."""
+    _require_id("order_id", cmd.order_id)
     _require_capture(state, "release")
     if state.is_released:
         raise NoOp(f"order {state.order_id} is already released")
@@ -85,11 +94,12 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
 # -- refunds --------------------------------------------------------------------------
 
 def _validate_refund(e: RefundIssued) -> dict[str, list[int]]:
-    if not accounts.is_valid_id(e.refund_id):
-        raise Rejected(Reason.INVALID_FIELD, f"refund_id {e.refund_id!r} is not a usable id")
+    """What a refund must satisfy whatever the order's state, in precedence order."""
+    _require_id("order_id", e.order_id)
+    _require_id("refund_id", e.refund_id)
     for ln in e.lines:
-        if not accounts.is_valid_id(ln.seller_id):
-            raise Rejected(Reason.INVALID_FIELD, f"seller_id {ln.seller_id!r} is not a usable id")
+        _require_id("seller_id", ln.seller_id)
+    _require_known_currency(e.currency)
     if e.shipping < 0 or any(ln.amount < 0 or ln.platform_fee < 0 for ln in e.lines):
         raise Rejected(Reason.NEGATIVE_AMOUNT, "a refund line or shipping is negative")
     if e.shipping + sum(ln.amount for ln in e.lines) <= 0:
@@ -108,9 +118,9 @@ def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
     """Before release: reverse only the escrow parts named, Cr ops:pool:{gateway}.
     After release: claw back from seller payable, withholding and revenue in the
     release's proportions (half-even; the payable part takes the remainder)."""
+    per_seller = _validate_refund(e)  # validation comes before parking
     _require_capture(state, "refund")
     _require_currency(state, e.currency)
-    per_seller = _validate_refund(e)
     if state.is_released:
         return _refund_after_release(e, state, per_seller)
     cur, oid = state.currency, state.order_id
@@ -175,14 +185,15 @@ def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:
     """The disputed amount moves to order:{id}:dispute:hold: from the escrow accounts pro
     rata before release, from the sellers' payables (pro rata to what they were released
     and not clawed back) after release."""
-    _require_capture(state, "dispute")
-    _require_currency(state, e.currency)
-    if not accounts.is_valid_id(e.dispute_id):
-        raise Rejected(Reason.INVALID_FIELD, f"dispute_id {e.dispute_id!r} is not a usable id")
-    if e.dispute_id in state.open_disputes:
-        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} is already open")
+    _require_id("order_id", e.order_id)  # validation comes before parking
+    _require_id("dispute_id", e.dispute_id)
+    _require_known_currency(e.currency)
     if e.amount <= 0:
         raise Rejected(Reason.NEGATIVE_AMOUNT, f"disputed amount must be positive, got {e.amount}")
+    _require_capture(state, "dispute")
+    if e.dispute_id in state.open_disputes:
+        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} is already open")
+    _require_currency(state, e.currency)
     oid = state.order_id
     if state.is_released:
         sellers = [(s, left[0]) for s, left in sorted(state.released_left.items()) if left[0] > 0]
@@ -206,14 +217,16 @@ def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:
 def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transaction:
     """Won: the hold goes back exactly where it came from. Lost: it leaves the gateway
     pool with the chargeback, and a chargeback fee (if any) is an expense."""
-    _require_capture(state, "dispute resolution")
-    opened = state.open_disputes.get(e.dispute_id)
-    if opened is None:
-        raise Park(Reason.UNKNOWN_DISPUTE, f"dispute {e.dispute_id} on {state.order_id} is not open")
+    _require_id("order_id", e.order_id)  # validation comes before parking
+    _require_id("dispute_id", e.dispute_id)
     if e.outcome not in ("won", "lost"):
         raise Rejected(Reason.INVALID_FIELD, f"dispute outcome must be won or lost, got {e.outcome!r}")
     if e.chargeback_fee < 0:
         raise Rejected(Reason.NEGATIVE_AMOUNT, f"chargeback fee is negative: {e.chargeback_fee}")
+    _require_capture(state, "dispute resolution")
+    opened = state.open_disputes.get(e.dispute_id)
+    if opened is None:
+        raise Park(Reason.UNKNOWN_DISPUTE, f"dispute {e.dispute_id} on {state.order_id} is not open")
     cur, hold = state.currency, accounts.dispute_hold(state.order_id)
     postings = [debit(hold, cur, opened.amount)]
     if e.outcome == "won":

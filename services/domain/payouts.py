@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import accounts
+from .bounds import RESULTS_MAX
 from .errors import NoOp, Reason, Rejected
 from .events import CreatePayoutBatch, PayoutBatchConfirmed, SellerProfileUpdated
 from .invariants import check_transaction
@@ -73,6 +74,8 @@ def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payabl
     if batch.exists:
         raise Rejected(Reason.DUPLICATE_CONFLICT, f"batch {cmd.batch_id} was already created by another command")
     lines = {s: amount for s, amount in sorted(payables.items()) if eligible(amount, profiles.get(s))}
+    if len(lines) > RESULTS_MAX:  # one batch pays at most this many; the rest wait for the next batch
+        lines = dict(list(lines.items())[:RESULTS_MAX])
     if not lines:
         raise NoOp(f"no seller is due a payout in {cmd.currency}")
     cur = cmd.currency

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.kafka.topics import RECORD_MAX_BYTES
 from services.settings import Settings
 
 
@@ -32,4 +33,5 @@ def producer_config(settings: Settings) -> dict:
         "linger.ms": 5,
         "batch.num.messages": 10000,
         "compression.type": "lz4",
+        "message.max.bytes": RECORD_MAX_BYTES + 1024 * 1024,  # what ledger.journal / ledger.rejected take
     }

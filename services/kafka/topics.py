@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic,
+                                  ResourceType)
 
 from services.domain.errors import TransientError
 
@@ -29,6 +30,13 @@ LAYOUT = {
 }
 
 
+# What the ledger itself writes may be larger than the broker's default (1 MB): a payout
+# batch of bounds.RESULTS_MAX sellers is one journal transaction of up to ~25 MB. The
+# relay's producer and the consumers of these topics accept records up to this size.
+RECORD_MAX_BYTES = 64 * 1024 * 1024
+CONFIGS = {JOURNAL: {"max.message.bytes": str(RECORD_MAX_BYTES)}, REJECTED: {"max.message.bytes": str(RECORD_MAX_BYTES)}}
+
+
 def ensure_topics(bootstrap: str, prefix: str = "", timeout_s: float = 30.0) -> list[str]:
     """Create the topics that do not exist yet; returns those created."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -36,8 +44,9 @@ def ensure_topics(bootstrap: str, prefix: str = "", timeout_s: float = 30.0) -> 
         existing = set(admin.list_topics(timeout=timeout_s).topics)
     except KafkaException as e:
         raise TransientError(f"Kafka at {bootstrap} did not answer: {e}") from e
-    wanted = [NewTopic(prefix + name, num_partitions=n, replication_factor=1)
+    wanted = [NewTopic(prefix + name, num_partitions=n, replication_factor=1, config=CONFIGS.get(name, {}))
               for name, n in LAYOUT.items() if prefix + name not in existing]
+    _configure(admin, [prefix + name for name in CONFIGS if prefix + name in existing], prefix, timeout_s)
     if not wanted:
         return []
     created = []
@@ -49,3 +58,17 @@ def ensure_topics(bootstrap: str, prefix: str = "", timeout_s: float = 30.0) -> 
             if e.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise TransientError(f"creating topic {topic}: {e}") from e
     return created
+
+
+def _configure(admin: AdminClient, names: list[str], prefix: str, timeout_s: float) -> None:
+    """Topics created before CONFIGS said what they need get it (idempotent)."""
+    if not names:
+        return
+    resources = [ConfigResource(ResourceType.TOPIC, name, incremental_configs=[
+        ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+        for key, value in CONFIGS[name[len(prefix):]].items()]) for name in names]
+    for name, fut in admin.incremental_alter_configs(resources, request_timeout=timeout_s).items():
+        try:
+            fut.result()
+        except KafkaException as e:
+            raise TransientError(f"configuring topic {name}: {e}") from e

@@ -5,11 +5,14 @@ posted, the orders' states, the sellers' profiles) into a Context first."""
 from __future__ import annotations
 
 import hashlib
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
+from services.domain import bounds
 from services.domain.accounts import is_valid_id
 from services.domain.adjustments import handle_manual_adjustment
 from services.domain.errors import NoOp, Park, Reason, Rejected
@@ -130,13 +133,17 @@ def _reject(msg: Inbound, reason: Reason, detail: str, event_id: str | None = No
 
 # decode_value's answers: (tag, name or reason, ...), plain tuples that pickle cheaply
 # (the decoder process sends them back to the posting consumer).
-DECODED, UNDECODABLE, BAD_RECORD = "ok", "undecodable", "bad_record"
+DECODED, UNDECODABLE, BAD_RECORD, OUT_OF_BOUNDS = "ok", "undecodable", "bad_record", "out_of_bounds"
 
 
 def decode_value(value: bytes | None, registry: SchemaRegistry) -> tuple:
     """The CPU-bound part of decoding, which needs neither the message's topic nor any
     I/O: (DECODED, name, event, event_id, digest) | (BAD_RECORD, name, detail, event_id,
-    order_id) | (UNDECODABLE, reason, detail, None, None)."""
+    order_id) | (OUT_OF_BOUNDS, name, detail, event_id, order_id) | (UNDECODABLE, reason,
+    detail, None, None). Bounds come first: nothing outside them reaches a lookup."""
+    if value is not None and len(value) > bounds.MESSAGE_MAX_BYTES:
+        return (UNDECODABLE, Reason.MESSAGE_TOO_LARGE,
+                f"{len(value):,} bytes (at most {bounds.MESSAGE_MAX_BYTES:,})", None, None)
     try:
         name, record = registry.decode(value)
     except Rejected as r:
@@ -146,8 +153,12 @@ def decode_value(value: bytes | None, registry: SchemaRegistry) -> tuple:
         if handler is None:
             raise ValueError(f"no posting rule for {name}")
         event = handler.from_record(record)
-    except (KeyError, TypeError, ValueError) as e:
+    except Exception as e:  # a record the event cannot be built from, whatever the cause
         return (BAD_RECORD, name, f"{name}: {e!r}", record.get("event_id"), record.get("order_id"))
+    try:
+        bounds.check_event(event)
+    except bounds.OutOfBounds as e:
+        return (OUT_OF_BOUNDS, name, str(e), record.get("event_id"), record.get("order_id"))
     return (DECODED, name, event, record["event_id"], digest(handler.identity(event)))
 
 
@@ -162,6 +173,8 @@ def finish_decode(msg: Inbound, decoded: tuple, topic_of: Callable[[str], str]) 
         return _reject(msg, Reason.SCHEMA_INVALID, f"no posting rule for {name} on {msg.topic}", b, c)
     if tag == BAD_RECORD:
         return _reject(msg, Reason.SCHEMA_INVALID, a, b)
+    if tag == OUT_OF_BOUNDS:
+        return _reject(msg, Reason.OUT_OF_BOUNDS, a, b, c)
     return Decoded(msg, handler, a, b, c)
 
 
@@ -196,6 +209,13 @@ def _transaction(d: Decoded, ctx: Context):
         sellers = [a.split(":")[4] for a in state.escrow() if a.split(":")[3] == "seller"]
         return handle_release_escrow(e, state, ctx.withholding_bp(sellers, e.occurred_at))
     raise AssertionError(f"no rule for {kind}")
+
+
+def _summary(e: Exception) -> str:
+    """The exception and the innermost frames that raised it, on one line."""
+    frames = traceback.extract_tb(e.__traceback__)[-3:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    return f"{type(e).__name__}: {e} (at {where})"
 
 
 def _profile(e: SellerProfileUpdated) -> None:
@@ -242,5 +262,8 @@ def apply_rules(decoded: list[Decoded | RejectedMessage], ctx: Context, out: Out
             continue
         except NoOp:
             out.noops += 1
+        except Exception as e:  # a bug must not stop the ledger: this message is quarantined
+            out.rejected.append(_reject(d.msg, Reason.INTERNAL_ERROR, _summary(e), d.event_id, d.order_id))
+            continue
         ctx.digests[d.event_id] = d.digest
     return out

@@ -259,13 +259,11 @@ class PostingConsumer:
         digests = {i: carry.digests[i] for i in ids if i in carry.digests}
         orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
         if lookups is None:
-            lookups = Lookups(journal.posted_digests(conn, [i for i in ids if i not in digests]),
+            lookups = Lookups(journal.recorded_digests(conn, [i for i in ids if i not in digests]),
                               journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders]))
         for i, d in lookups.digests.items():
             digests.setdefault(i, d)
         orders.update({oid: fold(oid, txns) for oid, txns in lookups.orders.items() if oid not in orders})
-        profile_events = [d.event_id for d in decoded if d.handler.kind == "profile" and d.event_id not in digests]
-        digests.update(profiles.digests(conn, profile_events))
         sellers = {a.split(":")[4] for st in orders.values() for a in st.escrow() if ":escrow:seller:" in a}
         sellers |= {d.event.seller_id for d in decoded if d.handler.kind == "profile"}
         batch_ids = {d.event.batch_id for d in decoded if d.handler.kind in ("payout_batch", "payout_confirmation")}
@@ -292,7 +290,7 @@ class PostingConsumer:
             if not waiting:
                 return
             retry = [decode(m, self.registry, self.topic_of) for m in waiting.values()]
-            ctx.digests.update(journal.posted_digests(
+            ctx.digests.update(journal.recorded_digests(
                 self.reader, [d.event_id for d in retry if isinstance(d, Decoded) and d.event_id not in ctx.digests]))
             before = len(outcome.staged)
             still = Outcome()

@@ -71,7 +71,7 @@ def _look_up(answers: list[tuple]) -> Lookups | None:
     order_ids = {getattr(a[2], "order_id", None) for a in answers if a[0] == DECODED} - {None}
     try:
         conn = helper_process.connection(_database_url, "splitbook-posting-decoder")
-        return Lookups(journal.posted_digests(conn, event_ids), journal.order_transactions(conn, list(order_ids)))
+        return Lookups(journal.recorded_digests(conn, event_ids), journal.order_transactions(conn, list(order_ids)))
     except (psycopg.Error, TransientError):
         return None
 

@@ -7,6 +7,7 @@ the same seq (consumers skip seq they have), so nothing is lost or reordered.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import datetime, timezone
 
@@ -14,6 +15,7 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
+from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
 from services.domain.journal import PostedTransaction
 from services.runloop import Stop, with_retries
@@ -39,6 +41,16 @@ def journal_record(p: PostedTransaction) -> dict:
         "metadata": {k: str(v) for k, v in t.metadata.items()},
         "postings": [{"account": x.account, "currency": x.currency, "amount": x.amount_minor} for x in t.postings],
     }
+
+
+def carried_payload(payload: bytes | None) -> dict:
+    """The original bytes as a RejectedEvent carries them: in full up to the largest
+    message the ledger accepts, else only their size and SHA-256 (the bytes stay in the
+    exceptions table)."""
+    if payload is None:
+        return {"payload": None, "payload_size": -1, "payload_sha256": None}
+    return {"payload": payload if len(payload) <= MESSAGE_MAX_BYTES else None, "payload_size": len(payload),
+            "payload_sha256": hashlib.sha256(payload).hexdigest()}
 
 
 class Relay:
@@ -108,6 +120,7 @@ class Relay:
         if not rows:
             return 0
         for xid, reason, detail, topic, part, off, event_id, order_id, payload, created in rows:
+            payload = None if payload is None else bytes(payload)
             record = {
                 "event_id": event_id or f"unknown:{topic}:{part}:{off}",
                 "occurred_at": created,
@@ -118,7 +131,7 @@ class Relay:
                 "source_partition": part,
                 "source_offset": off,
                 "order_id": order_id,
-                "payload": bytes(payload or b""),
+                **carried_payload(payload),
             }
             self.producer.produce(self.rejected_topic, value=self.registry.encode("RejectedEvent", record),
                                   key=(order_id or record["event_id"]).encode(), on_delivery=self._delivered)

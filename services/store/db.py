@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from decimal import Decimal
 
 import psycopg
+from psycopg.adapt import Loader
 
 from services.domain.errors import PermanentError, TransientError
 
@@ -14,14 +16,41 @@ from services.domain.errors import PermanentError, TransientError
 _TRANSIENT_CLASSES = ("08", "40", "57", "53")
 
 
+class WholeNumericLoader(Loader):
+    """numeric -> int when it is whole (money totals: read-model columns in numeric(38, 0),
+    sums), Decimal otherwise. Money stays integers in minor units on this side too."""
+
+    def load(self, data) -> int | Decimal:
+        text = bytes(data).decode()
+        return Decimal(text) if "." in text or text.isalpha() else int(text)
+
+
 def connect(url: str, *, autocommit: bool = True, application_name: str = "splitbook",
-            role: str | None = None) -> psycopg.Connection:
+            role: str | None = None, connect_timeout_s: int = 5) -> psycopg.Connection:
     """role: run the session as this least-privilege role (migrations/0007_roles.sql)."""
     options = {"options": f"-c role={role}"} if role else {}
     try:
-        return psycopg.connect(url, autocommit=autocommit, application_name=application_name, **options)
+        conn = psycopg.connect(url, autocommit=autocommit, application_name=application_name,
+                               connect_timeout=connect_timeout_s, **options)
     except psycopg.OperationalError as e:
-        raise TransientError(f"cannot connect to PostgreSQL: {e}".strip()) from e
+        raise TransientError(f"cannot reach PostgreSQL at {_where(url)}: {_first_line(e)}") from e
+    conn.adapters.register_loader("numeric", WholeNumericLoader)
+    return conn
+
+
+def _where(url: str) -> str:
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(an unparsable DATABASE_URL)"
+    return f"{params.get('host', 'localhost')}:{params.get('port', 5432)}"
+
+
+def _first_line(e: Exception) -> str:
+    """'connection failed: connection to server at "h", port p failed: Connection refused
+    (more lines)' -> 'Connection refused'."""
+    lines = str(e).strip().splitlines()
+    return lines[0].rpartition(": ")[2].strip() if lines else type(e).__name__
 
 
 def is_transient(e: psycopg.Error) -> bool:

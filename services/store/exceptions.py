@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from services.domain.bounds import ID_MAX_CHARS, printable
+
 
 @dataclass(frozen=True, slots=True)
 class RejectedMessage:
@@ -21,7 +23,9 @@ class RejectedMessage:
 
 
 def record(conn: psycopg.Connection, rejected: Sequence[RejectedMessage]) -> None:
-    """Insert; a message already recorded (same topic/partition/offset) is left as it is."""
+    """Insert; a message already recorded (same topic/partition/offset) is left as it is.
+    Texts are stored printable and cut to length (a NUL cannot be stored as text, a 10 kB
+    id not indexed); the original bytes are in payload, untouched."""
     if not rejected:
         return
     with conn.cursor() as cur:
@@ -30,8 +34,8 @@ def record(conn: psycopg.Connection, rejected: Sequence[RejectedMessage]) -> Non
             " payload, event_id, order_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING",
             [
-                (r.reason_code, r.detail, r.source_topic, r.source_partition, r.source_offset,
-                 r.payload, r.event_id, r.order_id)
+                (r.reason_code, printable(r.detail), r.source_topic, r.source_partition, r.source_offset,
+                 r.payload, printable(r.event_id, ID_MAX_CHARS), printable(r.order_id, ID_MAX_CHARS))
                 for r in rejected
             ],
         )

@@ -40,14 +40,18 @@ def tip(conn: psycopg.Connection) -> tuple[int, bytes]:
     return row[0], bytes(row[1]) if row[1] is not None else GENESIS
 
 
-def posted_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
-    """event_id -> payload digest, for those of event_ids already in the journal. (Id lists
-    go as binary arrays, %b: psycopg dumps 5,000 ids about 5x faster than as a text array.)"""
+def recorded_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
+    """event_id -> payload digest, for those of event_ids the ledger recorded: a journal
+    transaction or a seller profile version (an event_id is unique across every input).
+    (Id lists go as binary arrays, %b: psycopg dumps 5,000 ids about 5x faster than as a
+    text array.)"""
     if not event_ids:
         return {}
+    ids = list(event_ids)
     rows = conn.execute(
-        "SELECT event_id, payload_sha256 FROM journal_transactions WHERE event_id = ANY(%b)",
-        (list(event_ids),),
+        "SELECT event_id, payload_sha256 FROM journal_transactions WHERE event_id = ANY(%b)"
+        " UNION ALL SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%b)",
+        (ids, ids),
     )
     return {eid: bytes(d) for eid, d in rows}
 

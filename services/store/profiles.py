@@ -23,14 +23,6 @@ def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[Sel
     return out
 
 
-def digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
-    if not event_ids:
-        return {}
-    rows = conn.execute("SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%b)",
-                        (list(event_ids),))
-    return {e: bytes(d) for e, d in rows}
-
-
 def insert(conn: psycopg.Connection, versions: Sequence[tuple[SellerProfileUpdated, bytes]]) -> None:
     if not versions:
         return
