@@ -9,7 +9,7 @@ from confluent_kafka import Consumer, Producer
 from projections.worker import ProjectionWorker
 from services.domain.rules import Policy
 from services.kafka import topics
-from services.kafka.config import consumer_config, producer_config
+from services.kafka.config import consumer_config, ensure_reachable, producer_config
 from services.posting.consumer import PostingConsumer
 from services.posting.handlers import input_topics
 from services.relay.relay import Relay
@@ -69,4 +69,16 @@ def projection_worker(settings: Settings) -> ProjectionWorker:
 
 
 def producer(settings: Settings) -> Producer:
+    """A producer for a command that publishes (fails within seconds, naming the broker,
+    when Kafka does not answer)."""
+    ensure_reachable(settings.kafka_bootstrap_servers)
     return Producer(producer_config(settings))
+
+
+def close_connections(worker) -> None:
+    """Close the database connections a worker built here holds (it is done, or is about
+    to be built again after PostgreSQL went away)."""
+    for name in ("conn", "reader", "listen_conn"):
+        conn = getattr(worker, name, None)
+        if conn is not None and not conn.closed:
+            conn.close()

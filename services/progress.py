@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import psycopg
 import structlog
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from services.domain.errors import TransientError
+from services.kafka.config import REACH_TIMEOUT_S, client_config
 from services.posting.consumer import CONSUMER_NAME
 from services.posting.handlers import input_topics
 from services.settings import Settings
@@ -29,24 +30,32 @@ class Lag:
         return self.unposted == 0 and self.unrelayed == 0 and self.unprojected == 0
 
 
-def high_watermarks(settings: Settings, topic_names: list[str]) -> dict[tuple[str, int], int]:
-    c = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": "splitbook-lag-probe"})
+def high_watermarks(settings: Settings, topic_names: list[str],
+                    timeout_s: float = REACH_TIMEOUT_S) -> dict[tuple[str, int], int]:
+    c = Consumer({**client_config(settings.kafka_bootstrap_servers), "group.id": "splitbook-lag-probe"})
     try:
         out = {}
-        md = c.list_topics(timeout=10)
+        try:
+            md = c.list_topics(timeout=timeout_s)
+        except KafkaException as e:
+            raise TransientError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}"
+                                 f" (no answer in {timeout_s:.0f} s)") from e
         for t in topic_names:
+            if t not in md.topics:
+                raise TransientError(f"topic {t} does not exist on {settings.kafka_bootstrap_servers}:"
+                                     " run `splitbook migrate`")
             for p in md.topics[t].partitions:
-                _, high = c.get_watermark_offsets(TopicPartition(t, p), timeout=10)
+                _, high = c.get_watermark_offsets(TopicPartition(t, p), timeout=timeout_s)
                 out[(t, p)] = high
         return out
-    except Exception as e:
-        raise TransientError(f"reading Kafka watermarks: {e}") from e
+    except KafkaException as e:
+        raise TransientError(f"reading Kafka watermarks from {settings.kafka_bootstrap_servers}: {e}") from e
     finally:
         c.close()
 
 
-def lag(settings: Settings, conn: psycopg.Connection) -> Lag:
-    highs = high_watermarks(settings, [settings.topic(t) for t in input_topics()])
+def lag(settings: Settings, conn: psycopg.Connection, timeout_s: float = REACH_TIMEOUT_S) -> Lag:
+    highs = high_watermarks(settings, [settings.topic(t) for t in input_topics()], timeout_s)
     stored = offsets.load(conn, CONSUMER_NAME)
     unposted = sum(max(0, high - stored.get(tp, 0)) for tp, high in highs.items())
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0]
@@ -59,7 +68,7 @@ def wait_caught_up(settings: Settings, conn: psycopg.Connection, timeout_s: floa
     deadline = time.monotonic() + timeout_s
     last_report = 0.0
     while True:
-        current = lag(settings, conn)
+        current = lag(settings, conn, max(0.5, min(REACH_TIMEOUT_S, deadline - time.monotonic())))
         if current.caught_up:
             return current
         now = time.monotonic()

@@ -4,12 +4,14 @@ are retried with a bounded backoff, then the process gives up without committing
 from __future__ import annotations
 
 import gc
+import random
 import signal
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
+import psycopg
 from confluent_kafka import KafkaException
 
 from services.domain.errors import TransientError
@@ -31,14 +33,19 @@ def tune_gc() -> None:
 
 
 def checked(msgs: list) -> list:
-    """Kafka messages, or the error one of them carries (transient when retriable)."""
-    for m in msgs:
+    """The Kafka messages among msgs. An error a consumer reports in their place (broker
+    down, transport, a topic not there yet) is logged and dropped: librdkafka reconnects
+    and fetches again by itself. A fatal one stops the worker."""
+    errors = [m for m in msgs if m.error()]
+    if not errors:
+        return msgs
+    for m in errors:
         err = m.error()
-        if err:
-            if err.retriable():
-                raise TransientError(f"Kafka: {err}")
+        if err.fatal():
             raise KafkaException(err)
-    return msgs
+        log.warning("kafka_consumer_error", error=str(err), code=err.name(), topic=m.topic(),
+                    partition=m.partition())
+    return [m for m in msgs if not m.error()]
 
 
 class IdleClock:
@@ -89,3 +96,47 @@ def with_retries(fn: Callable[[], T], *, what: str, attempts: int = 6, first_del
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
     raise AssertionError("unreachable")
+
+
+RECONNECT_FIRST_DELAY_S = 0.5
+RECONNECT_MAX_DELAY_S = 30.0
+RECONNECT_HEALTHY_S = 60.0  # a run this long resets the backoff
+
+
+def is_transient(e: BaseException) -> bool:
+    """A failure of a service that comes back by itself: PostgreSQL or Kafka unreachable,
+    restarting, or a connection that broke."""
+    if isinstance(e, TransientError | psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    if isinstance(e, KafkaException) and e.args:
+        err = e.args[0]
+        return bool(getattr(err, "retriable", lambda: False)()) and not getattr(err, "fatal", lambda: False)()
+    return False
+
+
+def reconnecting(run_once: Callable[[], T], *, what: str, stop: Stop,
+                 first_delay_s: float = RECONNECT_FIRST_DELAY_S, max_delay_s: float = RECONNECT_MAX_DELAY_S,
+                 sleep: Callable[[float], None] = time.sleep) -> T | None:
+    """run_once() builds a worker (its connections, its consumer) and runs it. When it
+    fails because PostgreSQL or Kafka went away, wait (exponential backoff with jitter,
+    bounded) and build it again, for as long as it takes: the worker resumes where its
+    stored offsets say. Any other error ends the worker (its supervisor restarts it)."""
+    attempt = 0
+    while True:
+        began = time.monotonic()
+        try:
+            return run_once()
+        except Exception as e:
+            if not is_transient(e) or stop.requested:
+                raise
+            if time.monotonic() - began > RECONNECT_HEALTHY_S:
+                attempt = 0
+            attempt += 1
+            delay = min(max_delay_s, first_delay_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+            log.warning("worker_reconnecting", what=what, attempt=attempt, delay_s=round(delay, 2),
+                        error=f"{type(e).__name__}: {e}".splitlines()[0])
+            deadline = time.monotonic() + delay
+            while not stop.requested and time.monotonic() < deadline:
+                sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            if stop.requested:
+                return None

@@ -18,14 +18,14 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$2"; }
 # pid_alive FILE -> 0 when the pid in FILE is a running process
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# stop_pid NAME: TERM, wait up to 20 s, then KILL
+# stop_pid NAME [SECONDS]: TERM, wait up to SECONDS (default 20), then KILL
 stop_pid() {
-  local f="$RUN/$1.pid"
+  local f="$RUN/$1.pid" wait_s="${2:-20}"
   if pid_alive "$f"; then
     local pid; pid="$(cat "$f")"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { say "$1 did not stop in 20 s; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+    for _ in $(seq 1 $((wait_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { say "$1 did not stop in $wait_s s; killing"; kill -KILL "$pid" 2>/dev/null || true; }
   fi
   rm -f "$f"
 }

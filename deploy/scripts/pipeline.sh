@@ -1,38 +1,42 @@
 #!/usr/bin/env bash
-# The pipeline's workers as background processes: posting consumer, relay, projection
-# worker, release scheduler and payout scheduler (SPLITBOOK_WORKERS="post relay project"
-# leaves the schedulers out).
+# The pipeline's workers — posting consumer, relay, projection worker, release scheduler
+# and payout scheduler (SPLITBOOK_WORKERS="post relay project" leaves the schedulers out)
+# — under one supervisor (`splitbook supervise`) that restarts any worker that exits,
+# with backoff. `pipeline.sh status` (= `splitbook status`) shows each worker's pid,
+# restarts and last error.
 # Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
 source "$(dirname "$0")/lib.sh"
-read -r -a WORKERS <<<"${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler}"
-ALL_WORKERS=(post relay project release-scheduler payout-scheduler)
+WORKERS="${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler}"
 SPLITBOOK="$ROOT/.venv/bin/splitbook"
+STATE="$RUN/supervisor.json"
 
 start() {
   [ -f "$LOCAL/env" ] || die "no .local/env: run 'make up' (services first)"
   set -a; source "$LOCAL/env"; set +a
   "$SPLITBOOK" migrate >/dev/null
-  for w in "${WORKERS[@]}"; do
-    if pid_alive "$RUN/$w.pid"; then say "$w already running"; continue; fi
-    case "$w" in
-      payout-scheduler) cmd=(payouts scheduler) ;;
-      *) cmd=("$w") ;;
-    esac
-    nohup "$SPLITBOOK" "${cmd[@]}" >>"$LOGS/$w.log" 2>&1 &
-    echo $! >"$RUN/$w.pid"
-    say "started $w (pid $!, log .local/logs/$w.log)"
+  if pid_alive "$RUN/supervisor.pid"; then say "pipeline already running (splitbook status)"; return 0; fi
+  rm -f "$STATE"
+  nohup "$SPLITBOOK" supervise --workers "$WORKERS" --state "$STATE" --logs "$LOGS" >>"$LOGS/supervisor.log" 2>&1 &
+  echo $! >"$RUN/supervisor.pid"
+  say "started the supervisor (pid $!) for: $WORKERS (logs .local/logs/<worker>.log)"
+  for _ in $(seq 1 40); do
+    sleep 0.25
+    pid_alive "$RUN/supervisor.pid" || die "the supervisor exited at start: see .local/logs/supervisor.log"
+    [ -f "$STATE" ] && "$SPLITBOOK" status --state "$STATE" >/dev/null 2>&1 && return 0
   done
-  sleep 1
-  for w in "${WORKERS[@]}"; do
-    pid_alive "$RUN/$w.pid" || die "$w exited at start: see .local/logs/$w.log"
-  done
+  "$SPLITBOOK" status --state "$STATE" || die "a worker did not stay up: see .local/logs/"
 }
 
-stop() { for w in "${ALL_WORKERS[@]}"; do stop_pid "$w"; done; say "pipeline stopped"; }
+stop() {
+  stop_pid supervisor 30  # it gives its workers 20 s
+  # workers of an older pipeline script (one pid file each), if any are left
+  for w in post relay project release-scheduler payout-scheduler; do stop_pid "$w"; done
+  say "pipeline stopped"
+}
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) for w in "${ALL_WORKERS[@]}"; do pid_alive "$RUN/$w.pid" && echo "$w running" || echo "$w stopped"; done ;;
+  status) "$SPLITBOOK" status --state "$STATE" ;;
   *) die "usage: pipeline.sh start|stop|status" ;;
 esac

@@ -5,19 +5,26 @@ Every error is one readable line on stderr and a non-zero exit, never a tracebac
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import psycopg
 import structlog
 
 from services import bootstrap, logs, progress, reports
 from services.domain.errors import ConfigError, SplitbookError
-from services.runloop import Stop, tune_gc
+from services.runloop import Stop, reconnecting, tune_gc
 from services.settings import ROOT, Settings
 from services.store import db
 
 log = structlog.get_logger()
+
+
+# The pipeline's workers, as `splitbook supervise` runs them: name -> the verb's arguments.
+WORKERS = {"post": ["post"], "relay": ["relay"], "project": ["project"],
+           "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"]}
 
 
 class Parser(argparse.ArgumentParser):
@@ -91,6 +98,13 @@ def build_parser() -> Parser:
         sp = sub.add_parser(name, help=text)
         sp.add_argument("--idle-exit-s", type=float, default=None, help="exit after this long with nothing to do")
     sub.add_parser("rebuild", help="rebuild every read model from the journal")
+    sp = sub.add_parser("supervise", help="run the pipeline's workers, restarting any that exits (make up)")
+    sp.add_argument("--workers", default=" ".join(WORKERS), help=f"space-separated, of: {' '.join(WORKERS)}")
+    sp.add_argument("--state", type=Path, default=ROOT / ".local" / "run" / "supervisor.json")
+    sp.add_argument("--logs", type=Path, default=ROOT / ".local" / "logs")
+    sp = sub.add_parser("status", help="each supervised worker: state, pid, restarts, last exit and error")
+    sp.add_argument("--state", type=Path, default=ROOT / ".local" / "run" / "supervisor.json")
+    sp.add_argument("--format", choices=("table", "json"), default="table")
 
     sp = sub.add_parser("simulate", help="publish a simulated marketplace day to marketplace.orders")
     sp.add_argument("--date", type=_day, default=date.today(), help="the day (YYYY-MM-DD), default today")
@@ -203,15 +217,27 @@ def build_parser() -> Parser:
 
 
 def _run_worker(build, settings: Settings, idle_exit_s: float | None) -> int:
-    worker = build(settings)
-    tune_gc()
-    worker.run(Stop().install(), idle_exit_s=idle_exit_s)
+    """Run a worker; when PostgreSQL or Kafka goes away, build it again once they answer
+    (runloop.reconnecting): it resumes from its stored offsets."""
+    stop = Stop().install()
+
+    def once() -> None:
+        worker = build(settings)
+        tune_gc()
+        try:
+            worker.run(stop, idle_exit_s=idle_exit_s)
+        finally:
+            bootstrap.close_connections(worker)
+
+    reconnecting(once, what=build.__name__, stop=stop)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
     cmd = args.command
+    if cmd in ("supervise", "status"):
+        return _supervision(args)
+    settings = Settings.from_env()
     if cmd == "migrate":
         bootstrap.prepare(settings)
         print("migrations applied; topics ready")
@@ -277,6 +303,38 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _supervision(args: argparse.Namespace) -> int:
+    from services import supervisor
+
+    if args.command == "supervise":
+        names = args.workers.split()
+        unknown = [n for n in names if n not in WORKERS]
+        if unknown or not names:
+            raise ConfigError(f"--workers: unknown {' '.join(unknown) or '(none given)'}; known: {' '.join(WORKERS)}")
+        args.state.parent.mkdir(parents=True, exist_ok=True)
+        args.logs.mkdir(parents=True, exist_ok=True)
+        argv = {n: [sys.executable, "-m", "services.cli.main", "--log-level", args.log_level, *WORKERS[n]]
+                for n in names}
+        supervisor.Supervisor(argv, args.state, args.logs).run(Stop().install())
+        return 0
+    state = supervisor.read_state(args.state)
+    if state is None:
+        raise ConfigError(f"no supervisor state at {args.state}: the pipeline is not running (make up starts it)")
+    up = supervisor.alive(state.get("supervisor_pid"))
+    workers = state["workers"]
+    if args.format == "json":
+        print(json.dumps({**state, "supervisor_running": up}, indent=1))
+    else:
+        print(f"supervisor pid {state['supervisor_pid']} {'running' if up else 'NOT RUNNING'}"
+              f" (state of {state['updated_at']})\n")
+        rows = [(w["name"], w["state"] if up else "stopped", w["pid"] or "", w["restarts"], w["started_at"] or "",
+                 "" if w["last_exit"] is None else f"{w['last_exit']} at {w['last_exit_at']}",
+                 (w["last_error"] or "")[:90]) for w in workers]
+        print(reports.render(("worker", "state", "pid", "restarts", "started", "last exit", "last error"), rows,
+                             "table", right=(2, 3)))
+    return 0 if up and all(w["state"] == "running" for w in workers) else 1
+
+
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from services.kafka import topics
     from services.storefront.publish import messy_deliveries, publish
@@ -301,13 +359,19 @@ def _release(settings: Settings, args: argparse.Namespace) -> int:
 
     registry, producer = SchemaRegistry.from_dir(), bootstrap.producer(settings)
     now = lambda: datetime.now(timezone.utc)  # noqa: E731
-    with db.connect(settings.database_url) as conn:
-        if args.command == "release":
+    if args.command == "release":
+        with db.connect(settings.database_url) as conn:
             as_of = args.as_of or now()
             n = scheduler.run_once(settings, conn, producer, registry, as_of)
             print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
-        else:
-            scheduler.run_forever(settings, conn, producer, registry, now, args.interval_s, Stop().install())
+        return 0
+    stop = Stop().install()
+
+    def once() -> None:
+        with db.connect(settings.database_url, application_name="splitbook-release-scheduler") as conn:
+            scheduler.run_forever(settings, conn, producer, registry, now, args.interval_s, stop)
+
+    reconnecting(once, what="release_scheduler", stop=stop)
     return 0
 
 
@@ -317,6 +381,16 @@ def _payouts(settings: Settings, args: argparse.Namespace) -> int:
     from services.wire.avro import SchemaRegistry
 
     registry = SchemaRegistry.from_dir()
+    if args.command == "payouts" and args.payouts_command == "scheduler":
+        stop = Stop().install()
+
+        def once() -> None:
+            with db.connect(settings.database_url, application_name="splitbook-payout-scheduler") as conn:
+                scheduler.run_daily(settings, conn, bootstrap.producer(settings), registry, _clock_time(args.at),
+                                    args.out, lambda: datetime.now(timezone.utc), stop)
+
+        reconnecting(once, what="payout_scheduler", stop=stop)
+        return 0
     with db.connect(settings.database_url) as conn:
         if args.command == "bank":
             if not args.file.is_file():
@@ -332,9 +406,6 @@ def _payouts(settings: Settings, args: argparse.Namespace) -> int:
             print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
             for b in created:
                 print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
-        elif args.payouts_command == "scheduler":
-            scheduler.run_daily(settings, conn, bootstrap.producer(settings), registry, _clock_time(args.at), args.out,
-                                lambda: datetime.now(timezone.utc), Stop().install())
         elif args.payouts_command == "files":
             for fmt, path in files.write_files(conn, args.batch_id, args.out).items():
                 print(f"{fmt}: {path}")
@@ -460,6 +531,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `splitbook ... | head`
         sys.stderr.close()
         return 0
+    except psycopg.Error as e:  # one that no adapter translated: still one line
+        print(f"splitbook: error: PostgreSQL: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}",
+              file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug: one line here, the traceback in the structured log
+        log.debug("unexpected_error", command=args.command, exc_info=True)
+        print(f"splitbook: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

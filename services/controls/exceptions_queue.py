@@ -3,6 +3,8 @@ it may link the correcting transaction (e.g. an approved adjustment)."""
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 
 from services.domain.errors import ConfigError
@@ -41,6 +43,8 @@ def assign(conn: psycopg.Connection, exception_id: int, assignee: str, actor: st
 
 def resolve(conn: psycopg.Connection, exception_id: int, actor: str, note: str, write_off: bool = False,
             transaction_id: str | None = None) -> None:
+    if transaction_id and not _is_uuid(transaction_id):
+        raise ConfigError(f"--transaction {transaction_id!r} is not a journal transaction id (a UUID)")
     with conn.transaction():
         current = show(conn, exception_id)
         if current["status"] in ("resolved", "written_off"):
@@ -52,3 +56,11 @@ def resolve(conn: psycopg.Connection, exception_id: int, actor: str, note: str, 
         conn.execute("UPDATE exceptions SET status = %s, resolution_note = %s, resolved_transaction_id = %s,"
                      " updated_at = now() WHERE exception_id = %s", (status, note, transaction_id, exception_id))
         audit.record(conn, actor, f"exception_{status}", str(exception_id), note=note, transaction_id=transaction_id)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import logging
+
+import structlog
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from services.domain.errors import TransientError
 from services.kafka.topics import RECORD_MAX_BYTES
 from services.settings import Settings
+
+REACH_TIMEOUT_S = 5.0  # how long a command waits for the broker before saying it cannot reach it
+
+
+class _ToStructlog(logging.Handler):
+    """librdkafka's own log lines (connection attempts, retries) go to the structured log
+    at debug level, not raw onto the terminal: the workers log what they do about an
+    unreachable broker themselves (kafka_consumer_error, worker_reconnecting)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger().debug("librdkafka", message=record.getMessage(), rdkafka_level=record.levelname)
+
+
+def client_logger() -> logging.Logger:
+    logger = logging.getLogger("splitbook.librdkafka")
+    if not logger.handlers:
+        logger.addHandler(_ToStructlog())
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+    return logger
+
+
+def client_config(bootstrap: str) -> dict:
+    """What every client of ours sets: the brokers, and where librdkafka's logs go."""
+    return {"bootstrap.servers": bootstrap, "logger": client_logger()}
+
+
+def ensure_reachable(bootstrap: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """One metadata request; TransientError naming the broker if none answers in time."""
+    try:
+        AdminClient(client_config(bootstrap)).list_topics(timeout=timeout_s)
+    except KafkaException as e:
+        raise TransientError(f"cannot reach Kafka at {bootstrap} (no answer in {timeout_s:.0f} s)") from e
 
 
 def consumer_config(settings: Settings, group: str) -> dict:
     return {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        **client_config(settings.kafka_bootstrap_servers),
         "group.id": settings.group(group),
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -28,7 +68,7 @@ def consumer_config(settings: Settings, group: str) -> dict:
 
 def producer_config(settings: Settings) -> dict:
     return {
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        **client_config(settings.kafka_bootstrap_servers),
         "enable.idempotence": True,  # acks=all, no reordering or duplicates on retry
         "linger.ms": 5,
         "batch.num.messages": 10000,

@@ -39,11 +39,13 @@ CONFIGS = {JOURNAL: {"max.message.bytes": str(RECORD_MAX_BYTES)}, REJECTED: {"ma
 
 def ensure_topics(bootstrap: str, prefix: str = "", timeout_s: float = 30.0) -> list[str]:
     """Create the topics that do not exist yet; returns those created."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    from services.kafka.config import REACH_TIMEOUT_S, client_config
+
+    admin = AdminClient(client_config(bootstrap))
     try:
-        existing = set(admin.list_topics(timeout=timeout_s).topics)
+        existing = set(admin.list_topics(timeout=min(timeout_s, REACH_TIMEOUT_S)).topics)
     except KafkaException as e:
-        raise TransientError(f"Kafka at {bootstrap} did not answer: {e}") from e
+        raise TransientError(f"cannot reach Kafka at {bootstrap} (no answer in {REACH_TIMEOUT_S:.0f} s)") from e
     wanted = [NewTopic(prefix + name, num_partitions=n, replication_factor=1, config=CONFIGS.get(name, {}))
               for name, n in LAYOUT.items() if prefix + name not in existing]
     _configure(admin, [prefix + name for name in CONFIGS if prefix + name in existing], prefix, timeout_s)

@@ -12,7 +12,14 @@ from services.domain.errors import ConfigError
 def csv_rows(data: bytes, needed: set[str], what: str, optional: frozenset[str] = frozenset()) -> list[dict]:
     """The rows of a CSV with a header holding `needed`; every row complete (the
     `optional` columns may be empty). One readable error per problem."""
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{what} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r})") from None
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as e:
+        raise ConfigError(f"{what} is not a readable CSV: {e}") from None
     if not rows or not needed <= set(rows[0]):
         raise ConfigError(f"{what} needs the columns {', '.join(sorted(needed))}")
     for n, r in enumerate(rows, start=2):

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import psycopg
 
+from services.domain.bounds import AMOUNT_MAX_MINOR
 from services.domain.errors import ConfigError
-from services.domain.money import exponent
+from services.domain.money import exponent, is_currency
 
 from . import store
 from .files import csv_rows, day, utc_days
@@ -25,10 +26,14 @@ SIGN = {"capture": 1, "refund": -1, "chargeback": -1}
 
 
 def to_minor(text: str, currency: str, where: str) -> int:
+    if not is_currency(currency or ""):
+        raise ConfigError(f"{where}: {currency!r} is not an ISO 4217 currency")
     try:
         value = Decimal(text.strip()) * (10 ** exponent(currency))
-    except InvalidOperation:
+    except (InvalidOperation, AttributeError):
         raise ConfigError(f"{where}: {text!r} is not an amount") from None
+    if not value.is_finite() or abs(value) > AMOUNT_MAX_MINOR:
+        raise ConfigError(f"{where}: {text!r} is not an amount the ledger accepts (at most {AMOUNT_MAX_MINOR:,} minor units)")
     if value != value.to_integral_value():
         raise ConfigError(f"{where}: {text!r} has more decimals than {currency} allows")
     return int(value)

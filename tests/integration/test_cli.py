@@ -30,7 +30,7 @@ def test_unreachable_database_is_one_readable_line(tmp_path):
            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
     r = splitbook("balances", env=env)
     assert r.returncode == 1
-    assert r.stderr.startswith("splitbook: error: cannot connect to PostgreSQL") and "Traceback" not in r.stderr
+    assert r.stderr == "splitbook: error: cannot reach PostgreSQL at 127.0.0.1:1: Connection refused\n"
 
 
 @pytest.mark.integration
@@ -58,3 +58,31 @@ def test_a_malformed_reconciliation_file_is_one_readable_line(worker_env, tmp_pa
     r = splitbook("reconcile", kind, str(path), env=worker_env)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("args", [["simulate", "--orders", "3"], ["wait", "--timeout-s", "5"], ["migrate"]])
+def test_kafka_down_is_one_line_naming_the_broker(worker_env, args):
+    env = {**worker_env, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    r = splitbook(*args, env=env)  # within the subprocess timeout, with no librdkafka lines
+    assert r.returncode == 1
+    assert r.stderr == "splitbook: error: cannot reach Kafka at 127.0.0.1:1 (no answer in 5 s)\n"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("content, message", [
+    (b"date,reference,amount,direction\n2026-11-02,R\xff1,1.00,DBIT\n", "is not UTF-8 text"),
+    (b"date,reference,amount,direction\n2026-11-02,R1,1e400,DBIT\n", "is not an amount the ledger accepts"),
+    (b"date,reference,amount,direction\n2026-11-02,R1,NaN,DBIT\n", "is not an amount the ledger accepts"),
+])
+def test_a_hostile_bank_statement_is_one_readable_line(worker_env, tmp_path, content, message):
+    path = tmp_path / "statement.csv"
+    path.write_bytes(content)
+    r = splitbook("reconcile", "bank", str(path), env=worker_env)
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.integration
+def test_resolving_with_a_transaction_id_that_is_not_one_is_one_readable_line(worker_env):
+    r = splitbook("exceptions", "resolve", "1", "--by", "ana", "--note", "n", "--transaction", "NOPE", env=worker_env)
+    assert r.returncode == 2 and "is not a journal transaction id" in r.stderr and r.stderr.count("\n") == 1
