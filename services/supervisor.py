@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,7 +54,7 @@ class WorkerState:
     _failures: int = 0  # exits in a row, each within HEALTHY_S of its start
 
     def public(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
 def last_error_in(log_path: Path, tail_bytes: int = 64 * 1024) -> str | None:
@@ -83,11 +83,14 @@ def last_error_in(log_path: Path, tail_bytes: int = 64 * 1024) -> str | None:
 
 class Supervisor:
     def __init__(self, workers: dict[str, list[str]], state_path: Path, log_dir: Path,
-                 env: dict[str, str] | None = None, clock: Callable[[], float] = time.monotonic):
+                 env: dict[str, str] | None = None, clock: Callable[[], float] = time.monotonic,
+                 first_delay_s: float = FIRST_DELAY_S, max_delay_s: float = MAX_DELAY_S):
         self.workers = {n: WorkerState(n, argv, str(log_dir / f"{n}.log")) for n, argv in workers.items()}
         self.state_path = state_path
         self.env = env
         self.clock = clock
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
 
     def _start(self, w: WorkerState) -> None:
         with open(w.log_path, "ab") as out:
@@ -102,7 +105,7 @@ class Supervisor:
     def _reap(self, w: WorkerState, code: int) -> None:
         ran = self.clock() - w._began
         w._failures = 1 if ran >= HEALTHY_S else w._failures + 1
-        delay = min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (w._failures - 1)) * random.uniform(0.8, 1.2)
+        delay = min(self.max_delay_s, self.first_delay_s * 2 ** (w._failures - 1)) * random.uniform(0.8, 1.2)
         w._next_start = self.clock() + delay
         w.state, w.pid, w._proc = "backing_off", None, None
         w.last_exit, w.last_exit_at, w.last_error = code, _now(), last_error_in(Path(w.log_path)) or w.last_error

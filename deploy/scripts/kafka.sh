@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches (once, via Maven) and runs a real single-node Apache Kafka broker in KRaft mode.
-# Usage: kafka.sh start|stop|status   (start is idempotent)
+# Usage: kafka.sh start|stop|crash|status   (start is idempotent)
 source "$(dirname "$0")/lib.sh"
 LIBS="$LOCAL/kafka/libs"
 DATA="$LOCAL/kafka/data"
@@ -74,7 +74,13 @@ PROPS
 case "${1:-}" in
   start) start ;;
   stop) stop_pid kafka; say "kafka stopped" ;;
+  crash)  # SIGKILL, no clean shutdown (the fault campaign)
+    if pid_alive "$PIDF"; then
+      pid="$(cat "$PIDF")"; kill -KILL "$pid"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -f "$PIDF"; say "kafka killed (SIGKILL)" ;;
   status) pid_alive "$PIDF" && echo running || { echo stopped; exit 1; } ;;
   fetch) fetch ;;
-  *) die "usage: kafka.sh start|stop|status|fetch" ;;
+  *) die "usage: kafka.sh start|stop|crash|status|fetch" ;;
 esac

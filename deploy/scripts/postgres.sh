@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts/stops the project's own PostgreSQL cluster in .local/pg (TCP on 127.0.0.1 only).
-# Usage: postgres.sh start|stop|status   (start is idempotent)
+# Usage: postgres.sh start|stop|crash|status   (start is idempotent)
 source "$(dirname "$0")/lib.sh"
 PGDATA="$LOCAL/pg"
 PGBIN="${SPLITBOOK_PG_BIN:-}"
@@ -59,9 +59,14 @@ stop() {
   if status; then as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null; say "postgres stopped"; fi
 }
 
+crash() {  # immediate shutdown: no checkpoint, crash recovery at the next start (the fault campaign)
+  if status; then as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null; say "postgres stopped (immediate)"; fi
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   status) status && echo running || { echo stopped; exit 1; } ;;
-  *) die "usage: postgres.sh start|stop|status" ;;
+  *) die "usage: postgres.sh start|stop|crash|status" ;;
 esac
