@@ -12,19 +12,35 @@ fi
 # PostgreSQL refuses to run as root: run it as the 'postgres' system user then.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")  # from /: the checkout may be closed to postgres
   else
     "$@"
   fi
 }
+
+# As root, the cluster runs as 'postgres', which must be able to enter the checkout (a
+# clone under /root cannot be). Then the cluster lives in /var/lib/splitbook/<checkout id>
+# and .local/pg-home says where (make clean removes it too).
+PGLOG="$LOGS/postgres.log"
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  if ! as_pg test -x "$LOCAL"; then
+    PGHOME="/var/lib/splitbook/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    mkdir -p "$PGHOME" && chown postgres "$PGHOME" && chmod 700 "$PGHOME" \
+      || die "the postgres user cannot enter $LOCAL, and $PGHOME could not be made: clone the project somewhere postgres can read (e.g. /srv or /opt)"
+    [ -f "$LOCAL/pg-home" ] || say "the postgres user cannot enter $LOCAL: the cluster lives in $PGHOME"
+    echo "$PGHOME" >"$LOCAL/pg-home"
+    PGDATA="$PGHOME/pg"
+    PGLOG="$PGHOME/postgres.log"
+  fi
+fi
 
 status() { as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 
 start() {
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     mkdir -p "$PGDATA"
-    [ "$(id -u)" = 0 ] && chown postgres "$PGDATA" "$LOGS"
+    [ "$(id -u)" = 0 ] && chown postgres "$PGDATA"
     say "initdb $PGDATA"
     as_pg "$PGBIN/initdb" -D "$PGDATA" -U splitbook --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 \
       || die "initdb failed: see $LOGS/initdb.log"
@@ -42,10 +58,10 @@ checkpoint_timeout = 15min
 fsync = on
 CONF
   fi
-  [ "$(id -u)" = 0 ] && chown postgres "$LOGS" && touch "$LOGS/postgres.log" && chown postgres "$LOGS/postgres.log"
+  [ "$(id -u)" = 0 ] && touch "$PGLOG" && chown postgres "$PGLOG"
   if status; then say "postgres already running on $PG_PORT"; return 0; fi
-  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGS/postgres.log" -w -t 60 start >/dev/null \
-    || die "postgres did not start: see $LOGS/postgres.log"
+  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 start >/dev/null \
+    || die "postgres did not start: see $PGLOG"
   for _ in $(seq 1 100); do
     "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q && break; sleep 0.1
   done

@@ -235,16 +235,20 @@ class Stack:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.dbname)))
 
     # -- faults --------------------------------------------------------------------
-    def signal_worker(self, name: str, sig: int) -> bool:
-        with self.lock:
-            pid = self.supervisor.workers[name].pid
-            if pid is None:
-                return False
-            try:
-                os.killpg(pid, sig)  # the worker and its helper processes
-            except ProcessLookupError:
-                return False
-        return True
+    def signal_worker(self, name: str, sig: int, wait_s: float = 30.0) -> bool:
+        """Signal the worker (once the supervisor has it running) and its helper processes."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                pid = self.supervisor.workers[name].pid
+                if pid is not None:
+                    try:
+                        os.killpg(pid, sig)
+                        return True
+                    except ProcessLookupError:
+                        pass  # it just exited: the supervisor starts it again
+            time.sleep(0.1)
+        return False
 
     def restart(self, service: str, hard: bool) -> None:
         script = {"pg": "postgres.sh", "broker": "kafka.sh"}[service]
