@@ -211,6 +211,12 @@ def _transaction(d: Decoded, ctx: Context):
     raise AssertionError(f"no rule for {kind}")
 
 
+def quarantined(msg: Inbound, detail: str, event_id: str | None = None,
+                order_id: str | None = None) -> RejectedMessage:
+    """msg as an INTERNAL_ERROR exception (the database refused what it posts)."""
+    return _reject(msg, Reason.INTERNAL_ERROR, detail, event_id, order_id)
+
+
 def _summary(e: Exception) -> str:
     """The exception and the innermost frames that raised it, on one line."""
     frames = traceback.extract_tb(e.__traceback__)[-3:]

@@ -25,6 +25,7 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services import faults
+from services.domain.errors import PermanentError, TransientError
 from services.domain.rules import Policy
 from services.runloop import IdleClock, Stop, checked, with_retries
 from services.domain.order_state import fold
@@ -32,7 +33,7 @@ from services.domain.payouts import fold_batch
 from services.store import db, journal, offsets, parked, profiles
 from services.wire.avro import SchemaRegistry
 
-from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode
+from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
 from .decoder import MIN_BATCH, Decoder, Decoding, Lookups
 from .writer import CONSUMER_NAME, Position, StaleBatch, Write, WriterProcess, write_batch
 
@@ -121,6 +122,7 @@ class PostingConsumer:
         self.database_url = database_url
         self.writer_process: WriterProcess | None = None
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
+        self.isolating: dict[Position, int] = {}  # taken one message at a time below these offsets
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -200,7 +202,11 @@ class PostingConsumer:
         it here (with one connection)."""
         self.drain()
         if self.writer is None:
-            self.write(p)
+            try:
+                self.write(p)
+            except PermanentError as e:
+                self._isolate(p.batch, e)
+                return
             self._done(p)
         elif self.writer_process is not None and len(p.batch) >= MIN_BATCH:
             self.pending = (self.writer_process.submit(p.as_write()), p)
@@ -221,6 +227,9 @@ class PostingConsumer:
         except StaleBatch as e:
             log.warning("batch_refused_stale", error=str(e), messages=len(p.batch))
             self._rewind()
+            return False
+        except PermanentError as e:
+            self._isolate(p.batch, e)
             return False
         self._done(p)
         return True
@@ -365,11 +374,61 @@ class PostingConsumer:
         log.info("posting_consumer_stopped", **vars(self.totals))
         return self.totals
 
+    # -- isolation: no message can stop the ledger, not even one the database refuses ------
+    def _isolate(self, batch: list[Inbound], e: Exception) -> None:
+        """A batch failed for good (the database refused its write, or preparing it raised):
+        go back to the stored offsets and take those messages again one at a time, so the
+        one at fault is found and quarantined and the others post."""
+        log.error("batch_isolated", error=f"{type(e).__name__}: {e}", messages=len(batch),
+                  first=f"{batch[0].topic}[{batch[0].partition}]@{batch[0].offset}")
+        for m in batch:
+            key = (m.topic, m.partition)
+            self.isolating[key] = max(self.isolating.get(key, 0), m.offset + 1)
+        self._rewind()
+
+    def _one_by_one(self, ahead: Ahead, decoded: list) -> None:
+        """Each message of the batch prepared and written on its own, synchronously; one
+        whose own write (or preparation) fails for good becomes an INTERNAL_ERROR
+        exception with the error, and the consumer moves on."""
+        if not self.drain():
+            return
+        for m, d in zip(ahead.batch, decoded):
+            try:
+                p = with_retries(partial(self.prepare, [m], [d], ahead.started), what="prepare_message")
+                self.write(p)
+            except Rewound:
+                return
+            except StaleBatch as e:  # another writer moved the journal: read it all again
+                log.warning("batch_refused_stale", error=str(e), messages=1)
+                self._rewind()
+                return
+            except TransientError:
+                raise
+            except Exception as e:  # this message, on its own, fails for good
+                self._forget()
+                log.error("message_quarantined", error=f"{type(e).__name__}: {e}", topic=m.topic,
+                          partition=m.partition, offset=m.offset)
+                detail = f"the database refused it or preparing it failed: {type(e).__name__}: {e}"
+                event_id, order_id = (d.event_id, d.order_id) if isinstance(d, Decoded) else (None, None)
+                p = self.prepare([m], [quarantined(m, detail, event_id, order_id)], ahead.started)
+                self.write(p)  # if even this is refused, the database is at fault: stop
+            self._done(p)
+        for m in ahead.batch:
+            key = (m.topic, m.partition)
+            if self.isolating.get(key, 0) <= m.offset + 1:
+                self.isolating.pop(key, None)
+
+    def _isolated(self, batch: list[Inbound]) -> bool:
+        return any(m.offset < self.isolating.get((m.topic, m.partition), -1) for m in batch)
+
     def _post(self, ahead: Ahead) -> None:
         """Prepare a decoded batch and hand it to the writer (once the batch before is in)."""
         if ahead.generation != self.generation:
             return  # consumed before the consumer was moved: it comes again
         decoded, lookups = ahead.decoding.result()
+        if self.isolating and self._isolated(ahead.batch):
+            self._one_by_one(ahead, decoded)
+            return
         if self._needs_barrier(decoded) and not self.drain():
             return  # rewound
         if ahead.epoch != self.epoch:
@@ -378,6 +437,9 @@ class PostingConsumer:
             prepared = with_retries(partial(self.prepare, ahead.batch, decoded, ahead.started, lookups),
                                     what="prepare_batch")
         except Rewound:
+            return
+        except PermanentError as e:  # preparing this batch fails for good: find the message at fault
+            self._isolate(ahead.batch, e)
             return
         if not self.drain():
             return  # the batch before was refused: so is this one, prepared on top of it

@@ -126,3 +126,26 @@ def test_a_journal_record_larger_than_the_brokers_default_flows_end_to_end(setti
         pytest.fail("the large journal record never arrived")
     finally:
         c.close()
+
+
+def test_a_message_the_database_refuses_is_quarantined_and_the_others_post(settings, conn):
+    """Defence in depth: should the database refuse one message's rows for good (here a
+    trigger stands in for a bug or a constraint no rule knows), the batch is taken again
+    one message at a time and only that message becomes an exception."""
+    conn.execute("CREATE FUNCTION refuse_for_the_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                 " RAISE EXCEPTION 'refused for the test' USING ERRCODE = 'check_violation'; END $$")
+    conn.execute("CREATE TRIGGER refuse_for_the_test BEFORE INSERT ON journal_transactions FOR EACH ROW"
+                 " WHEN (NEW.order_id = 'O_REFUSED') EXECUTE FUNCTION refuse_for_the_test()")
+    values = [REGISTRY.encode("OrderCaptured", capture(o)) for o in ("O_1", "O_REFUSED", "O_2")]
+    _produce(settings, topics.ORDERS, values)
+    run_pipeline(settings)
+
+    assert conn.execute("SELECT order_id FROM journal_transactions ORDER BY seq").fetchall() == [("O_1",), ("O_2",)]
+    [(reason, event_id, detail, payload)] = conn.execute(
+        "SELECT reason_code, event_id, detail, payload FROM exceptions").fetchall()
+    assert (reason, event_id, bytes(payload)) == ("INTERNAL_ERROR", "evt_capture_O_REFUSED", values[1])
+    assert "refused for the test" in detail
+    [rejected] = [REGISTRY.decode(m.value())[1] for m in consume_all(settings, topics.REJECTED)]
+    assert rejected["payload"] == values[1] and rejected["reason_code"] == "INTERNAL_ERROR"
+    assert verify(conn).ok
+    assert conn.execute("SELECT sum(next_offset) FROM consumer_offsets").fetchone()[0] == 3
