@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import structlog
 import psycopg
+import structlog
 from confluent_kafka import KafkaException
 
 from services.domain.errors import TransientError
@@ -127,8 +127,10 @@ def reconnecting(run_once: Callable[[], T], *, what: str, stop: Stop,
         try:
             return run_once()
         except Exception as e:
-            if not is_transient(e) or stop.requested:
+            if not is_transient(e):
                 raise
+            if stop.requested:  # stopping anyway: nothing to reconnect for
+                return None
             if time.monotonic() - began > RECONNECT_HEALTHY_S:
                 attempt = 0
             attempt += 1

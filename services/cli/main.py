@@ -357,19 +357,19 @@ def _release(settings: Settings, args: argparse.Namespace) -> int:
     from services.release import scheduler
     from services.wire.avro import SchemaRegistry
 
-    registry, producer = SchemaRegistry.from_dir(), bootstrap.producer(settings)
+    registry = SchemaRegistry.from_dir()
     now = lambda: datetime.now(timezone.utc)  # noqa: E731
     if args.command == "release":
         with db.connect(settings.database_url) as conn:
             as_of = args.as_of or now()
-            n = scheduler.run_once(settings, conn, producer, registry, as_of)
+            n = scheduler.run_once(settings, conn, bootstrap.producer(settings), registry, as_of)
             print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
         return 0
     stop = Stop().install()
 
     def once() -> None:
         with db.connect(settings.database_url, application_name="splitbook-release-scheduler") as conn:
-            scheduler.run_forever(settings, conn, producer, registry, now, args.interval_s, stop)
+            scheduler.run_forever(settings, conn, bootstrap.producer(settings), registry, now, args.interval_s, stop)
 
     reconnecting(once, what="release_scheduler", stop=stop)
     return 0
