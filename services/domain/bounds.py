@@ -40,45 +40,76 @@ class OutOfBounds(ValueError):
     """What is out of bounds, and where (e.g. 'OrderCaptured.lines[3].amount')."""
 
 
+class _Beyond(Exception):
+    """Raised where a value is out of bounds; the path to it is added on the way out
+    (so the common case, everything within bounds, builds no path strings)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.path: list[str] = []
+
+
 def check_event(event) -> None:
     """Raise OutOfBounds for the first field of a decoded event (a NamedTuple of str,
     int, bool, datetime, None and tuples of those) that is outside the bounds."""
-    _record(event, type(event).__name__)
+    try:
+        _record(event)
+    except _Beyond as b:
+        where = type(event).__name__ + "".join(reversed(b.path))
+        raise OutOfBounds(f"{where} {b.what}") from None
 
 
-def _record(rec, path: str) -> None:
+def _record(rec) -> None:
     for name, value in zip(rec._fields, rec):
-        _value(value, name, f"{path}.{name}")
+        t = type(value)  # the common cases, plainly within bounds, answered inline (hot path)
+        if t is str:
+            if len(value) <= ID_MAX_CHARS and value.isprintable():
+                continue
+        elif t is int:
+            if -AMOUNT_MAX_MINOR <= value <= AMOUNT_MAX_MINOR:
+                continue
+        elif value is None:
+            continue
+        try:
+            _value(value, name)
+        except _Beyond as b:
+            b.path.append(f".{name}")
+            raise
 
 
-def _value(v, name: str, path: str) -> None:
-    if v is None or v is True or v is False:
-        return
-    if isinstance(v, str):
+def _value(v, name: str) -> None:
+    t = type(v)
+    if t is str:
         limit = TEXT_MAX_CHARS if name in _TEXT_FIELDS else ID_MAX_CHARS
         if len(v) > limit:
-            raise OutOfBounds(f"{path} has {len(v):,} characters (at most {limit:,})")
+            raise _Beyond(f"has {len(v):,} characters (at most {limit:,})")
         if _CONTROL.search(v):
-            raise OutOfBounds(f"{path} holds a control character")
-    elif isinstance(v, int):
+            raise _Beyond("holds a control character")
+    elif t is int:
         if not -AMOUNT_MAX_MINOR <= v <= AMOUNT_MAX_MINOR:
-            raise OutOfBounds(f"{path} = {v} is beyond ±{AMOUNT_MAX_MINOR:,}")
-    elif isinstance(v, datetime):
+            raise _Beyond(f"= {v} is beyond ±{AMOUNT_MAX_MINOR:,}")
+    elif v is None or t is bool:
+        return
+    elif t is datetime:
         if v.tzinfo is None:
-            raise OutOfBounds(f"{path} has no time zone")
+            raise _Beyond("has no time zone")
         if not OCCURRED_MIN <= v < OCCURRED_MAX:
-            raise OutOfBounds(f"{path} = {v.isoformat()} is outside [{OCCURRED_MIN.date()}, {OCCURRED_MAX.date()})")
+            raise _Beyond(f"= {v.isoformat()} is outside [{OCCURRED_MIN.date()}, {OCCURRED_MAX.date()})")
     elif isinstance(v, tuple):
         if hasattr(v, "_fields"):
-            _record(v, path)
+            _record(v)
             return
         limit = RESULTS_MAX if name in _LONG_LISTS else LINES_MAX
         if len(v) > limit:
-            raise OutOfBounds(f"{path} has {len(v):,} entries (at most {limit:,})")
+            raise _Beyond(f"has {len(v):,} entries (at most {limit:,})")
         for i, item in enumerate(v):
-            _value(item, name, f"{path}[{i}]")
+            try:
+                _value(item, name)
+            except _Beyond as b:
+                b.path.append(f"[{i}]")
+                raise
     else:
-        raise OutOfBounds(f"{path} is a {type(v).__name__}, which no event field may be")
+        raise _Beyond(f"is a {t.__name__}, which no event field may be")
 
 
 def printable(text: str | None, limit: int = TEXT_MAX_CHARS) -> str | None:

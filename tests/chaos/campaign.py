@@ -386,8 +386,13 @@ def run(plan: Plan, log=print, keep: bool = False) -> Figures:
     return figures
 
 
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + error
+        self.exit(2, f"chaos: error: {message} (see --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="make chaos", description=__doc__.split("\n\n")[0])
+    p = OneLineParser(prog="make chaos", description=__doc__.split("\n\n")[0])
     p.add_argument("--orders", type=int, default=Plan.orders, help="orders in the stream (each 1-4 events)")
     p.add_argument("--sellers", type=int, default=Plan.sellers)
     p.add_argument("--kills", type=int, default=Plan.kills, help="SIGKILLs of a worker")
