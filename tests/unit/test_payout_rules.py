@@ -97,3 +97,15 @@ def test_pain001_round_trips_with_count_and_control_sum():
     xml = to_pain001(b)
     assert b"<CtrlSum>156.05</CtrlSum>" in xml and b"<NbOfTxs>2</NbOfTxs>" in xml
     assert parse_pain001(xml) == b
+
+
+def test_a_batch_pays_at_most_the_bound_and_leaves_the_rest_payable_for_the_next():
+    from services.domain.bounds import POSTINGS_MAX, RESULTS_MAX
+
+    sellers = [f"S_{i:06d}" for i in range(RESULTS_MAX + 7)]
+    txn, batch = create({s: 100 for s in sellers}, {s: prof(s) for s in sellers})
+    assert len(batch.lines) == RESULTS_MAX and len(txn.postings) == RESULTS_MAX + 1 <= POSTINGS_MAX
+    assert set(batch.lines) == set(sellers[:RESULTS_MAX])  # in seller order; the last 7 wait
+    rest = {s: 100 for s in sellers[RESULTS_MAX:]}
+    txn2, batch2 = create(rest, {s: prof(s) for s in rest}, BatchState("PB_20261126_BRL"))
+    assert set(batch2.lines) == set(rest)
