@@ -2,8 +2,9 @@
 exits is started again after a backoff (1 s doubling to 60 s, with jitter; back to 1 s
 once a run lasted a minute). What each worker is doing — pid, starts, restarts, last
 exit and the last error it logged — is written to a JSON state file after every change,
-which `splitbook status` reads. SIGTERM stops the children (SIGTERM, then SIGKILL after
-a grace period) and then the supervisor."""
+which `splitbook status` reads. SIGTERM stops the workers (SIGTERM to each, which stops
+its own helper processes; SIGKILL to its process group after a grace period) and then
+the supervisor."""
 
 from __future__ import annotations
 
@@ -147,8 +148,11 @@ class Supervisor:
 
     def stop_all(self) -> None:
         running = [w for w in self.workers.values() if w._proc is not None]
-        for w in running:
-            _signal(w._proc, signal.SIGTERM)
+        for w in running:  # the worker itself: it finishes its batch and stops its helpers
+            try:
+                w._proc.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         deadline = time.monotonic() + GRACE_S
         for w in running:
             try:
@@ -162,7 +166,7 @@ class Supervisor:
 
 
 def _signal(proc: subprocess.Popen, sig: int) -> None:
-    """The worker and its helper processes (its own process group)."""
+    """The worker and its helper processes (its own process group), e.g. SIGKILL."""
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
