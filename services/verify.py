@@ -147,8 +147,9 @@ def read_model_differences(conn: psycopg.Connection) -> dict[str, Comparison]:
         pass
     out = {}
     for t in READ_MODELS:
-        only_live = [r for r in live[t] if r not in set(rebuilt[t])]
-        only_rebuilt = [r for r in rebuilt[t] if r not in set(live[t])]
+        built, again = set(live[t]), set(rebuilt[t])
+        only_live = [r for r in live[t] if r not in again]
+        only_rebuilt = [r for r in rebuilt[t] if r not in built]
         out[t] = Comparison(len(live[t]), only_live + only_rebuilt)
     return out
 
