@@ -261,3 +261,26 @@ def test_printable_escapes_control_characters_and_cuts_long_text():
 
 def test_every_schema_file_is_known_to_the_tests():
     assert {p.stem.split(".")[0] for p in SCHEMAS_DIR.rglob("*.avsc")} >= set(HANDLERS)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_values(_raw_schema("OrderCaptured")))
+def test_the_captures_fast_bounds_check_passes_only_what_the_full_walk_passes(record):
+    """capture_plainly_within is the hot path's shortcut: whatever it lets through, the
+    field-by-field walk would have let through too."""
+    answer = batch_module.decode_value(_encoded("OrderCaptured", record), REGISTRY)
+    if answer[0] != batch_module.DECODED:
+        return
+    event = answer[2]
+    full = True
+    try:
+        bounds._record(event)
+    except bounds._Beyond:
+        full = False
+    assert not bounds.capture_plainly_within(event) or full
+
+
+def test_the_captures_fast_bounds_check_lets_an_ordinary_capture_through():
+    from services.domain.events import OrderCaptured
+
+    assert bounds.capture_plainly_within(OrderCaptured.from_record(capture("O_1")))
