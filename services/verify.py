@@ -81,6 +81,15 @@ INVARIANT_SQL = {
         " SELECT s.seller_id, s.currency, s.payable + s.in_flight + s.paid_out, coalesce(r.expected, 0)"
         " FROM seller_balances s LEFT JOIN rhs r USING (seller_id, currency)"
         " WHERE s.payable + s.in_flight + s.paid_out <> coalesce(r.expected, 0) LIMIT 5"),
+    "7 money leaves an order only once: refunds and lost chargebacks <= what it captured": (
+        "WITH cap AS (SELECT t.order_id, sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0) AS captured"
+        "  FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.kind = 'capture' GROUP BY 1),"
+        " paid AS (SELECT t.order_id, sum(CASE WHEN t.kind IN ('refund', 'refund_after_release')"
+        "  AND p.account LIKE 'ops:pool:%%' THEN -p.amount_minor WHEN t.kind = 'dispute_resolved'"
+        "  AND t.metadata->>'outcome' = 'lost' AND p.account LIKE 'order:%%:dispute:hold' THEN p.amount_minor"
+        "  ELSE 0 END) AS out FROM journal_transactions t JOIN journal_postings p USING (seq)"
+        "  WHERE t.order_id IS NOT NULL GROUP BY 1)"
+        " SELECT order_id, out, captured FROM paid JOIN cap USING (order_id) WHERE out > captured LIMIT 5"),
     "5 every transaction references its source": (
         "SELECT seq FROM journal_transactions WHERE coalesce(order_id, batch_id, nullif(event_id, '')) IS NULL LIMIT 5"),
     "the sequence is gap-free": (

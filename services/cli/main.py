@@ -483,7 +483,7 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
     found = Counter(f.reason for f in r.findings)
     print(f"{args.file.name}: {len(r.matched)} matched, {len(r.findings)} exceptions"
           + "".join(f"\n  {reason}: {n}" for reason, n in sorted(found.items())))
-    if args.reconcile_command == "gateway" and out.deposit_minor > 0:
+    if args.reconcile_command == "gateway" and out.deposit_minor != 0:
         from services.kafka import topics
         from services.storefront.publish import publish
 
@@ -491,8 +491,12 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
             "event_id": f"deposit:{out.sha256[:32]}", "occurred_at": datetime.now(timezone.utc),
             "gateway": out.gateway, "bank_account": args.bank_account, "currency": out.currency,
             "amount": out.deposit_minor, "report_sha256": out.sha256}], name="SettleGatewayDeposit")
-        print(f"  deposit of {reports.format_minor(out.deposit_minor, out.currency)} from ops:pool:{out.gateway}"
-              f" to ops:bank:{args.bank_account} submitted to the ledger")
+        if out.deposit_minor > 0:
+            print(f"  deposit of {reports.format_minor(out.deposit_minor, out.currency)} from ops:pool:{out.gateway}"
+                  f" to ops:bank:{args.bank_account} submitted to the ledger")
+        else:
+            print(f"  debit of {reports.format_minor(-out.deposit_minor, out.currency)} by {out.gateway}"
+                  f" from ops:bank:{args.bank_account} (a negative net) submitted to the ledger")
     return 0
 
 

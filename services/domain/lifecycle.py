@@ -12,8 +12,9 @@ from .errors import NoOp, Park, Reason, Rejected
 from .events import DisputeOpened, DisputeResolved, RefundIssued, ReleaseEscrow
 from .invariants import check_escrow_not_negative, check_transaction
 from .journal import Posting, Transaction, credit, debit, transaction_id_for
-from .money import allocate, div_half_even, is_currency
-from .order_state import OrderState
+from .money import div_half_even, is_currency, take_pro_rata
+from .order_state import (PLATFORM, SHIPPING, OrderState, dumps_parts, part_account, part_seller, payable_part,
+                          withholding_part)
 
 
 def _dumps(d: dict) -> str:
@@ -121,6 +122,12 @@ def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
     per_seller = _validate_refund(e)  # validation comes before parking
     _require_capture(state, "refund")
     _require_currency(state, e.currency)
+    if state.platform_fees_left is not None:
+        for seller, (_share, fee) in per_seller.items():
+            if fee > state.platform_fees_left.get(seller, 0):
+                raise Rejected(Reason.REFUND_EXCEEDS_HELD,
+                               f"refund line of {seller} returns a platform fee of {fee}; {seller}'s items carry"
+                               f" {state.platform_fees_left.get(seller, 0)} not yet refunded")
     if state.is_released:
         return _refund_after_release(e, state, per_seller)
     cur, oid = state.currency, state.order_id
@@ -139,44 +146,55 @@ def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
     postings.append(credit(accounts.pool(state.gateway), cur, total))
     txn = Transaction(transaction_id_for(e.event_id), "refund", e.event_id, e.occurred_at, tuple(postings),
                       order_id=oid, reverses_transaction_id=state.capture_txn,
-                      metadata={"refund_id": e.refund_id, "reason_code": e.reason_code})
+                      metadata={"refund_id": e.refund_id, "reason_code": e.reason_code,
+                                "platform_fees": _fees(per_seller)})
     return _finish(state, txn)
 
 
 def _refund_after_release(e: RefundIssued, state: OrderState, per_seller: dict[str, list[int]]) -> Transaction:
-    cur = state.currency
-    postings: list[Posting] = []
+    """Each seller's share from what is still there of their payable and withholding, in
+    proportion to what is left of them (half-even; a refund of all that is left takes
+    exactly that); the platform fee from the take rate, shipping from the shipping payable."""
+    cur, left = state.currency, state.left
+    taken: dict[str, int] = {}
     clawed: dict[str, int] = {}
-    platform = sum(fee for _s, fee in per_seller.values())
     for seller, (share, _fee) in per_seller.items():
         if share == 0:
             continue
-        share_left, w_left = state.released_left.get(seller, [0, 0])
-        if share > share_left:
+        pay, wh = left.get(payable_part(seller), 0), left.get(withholding_part(seller), 0)
+        if share > pay + wh:
             raise Rejected(Reason.REFUND_EXCEEDS_HELD,
-                           f"claw-back of {share} from {seller}, who was released {share_left} on this order")
-        released_share, released_w = state.released[seller]
-        w = min(w_left, div_half_even(share * released_w, released_share))
+                           f"claw-back of {share} from {seller}, who has {pay + wh} of this order left")
+        w = wh if share == pay + wh else min(wh, div_half_even(share * wh, pay + wh))
+        taken[payable_part(seller)], taken[withholding_part(seller)] = share - w, w
         clawed[seller] = w
-        postings.append(debit(accounts.seller_payable(seller), cur, share - w))
-        if w:
-            postings.append(debit(accounts.TAX_WITHHOLDING, cur, w))
-    if platform > state.released_platform_left:
-        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"platform fee refund {platform} > {state.released_platform_left} recognised")
-    if e.shipping > state.released_shipping_left:
-        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"shipping refund {e.shipping} > {state.released_shipping_left} passed on")
-    if platform:
-        postings.append(debit(accounts.REVENUE_TAKERATE, cur, platform))
-    if e.shipping:
-        postings.append(debit(accounts.PAYABLE_SHIPPING, cur, e.shipping))
-    postings = [p for p in postings if p.amount_minor]
+    platform = sum(fee for _s, fee in per_seller.values())
+    if platform > left.get(PLATFORM, 0):
+        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"platform fee refund {platform} > {left.get(PLATFORM, 0)} left")
+    if e.shipping > left.get(SHIPPING, 0):
+        raise Rejected(Reason.REFUND_EXCEEDS_HELD, f"shipping refund {e.shipping} > {left.get(SHIPPING, 0)} left")
+    taken[PLATFORM], taken[SHIPPING] = platform, e.shipping
+    postings = _from_parts(taken, cur)
     total = sum(p.amount_minor for p in postings)
     postings.append(credit(accounts.pool(state.gateway), cur, total))
     txn = Transaction(transaction_id_for(e.event_id), "refund_after_release", e.event_id, e.occurred_at,
                       tuple(postings), order_id=state.order_id, reverses_transaction_id=state.release_txn,
                       metadata={"refund_id": e.refund_id, "reason_code": e.reason_code,
-                                "withholding_clawback": _dumps(clawed)})
+                                "withholding_clawback": _dumps(clawed), "parts": dumps_parts(taken),
+                                "platform_fees": _fees(per_seller)})
     return _finish(state, txn)
+
+
+def _fees(per_seller: dict[str, list[int]]) -> str:
+    return _dumps({s: fee for s, (_share, fee) in per_seller.items() if fee})
+
+
+def _from_parts(taken: dict[str, int], cur: str, sign: int = 1) -> list[Posting]:
+    """Debits (sign 1) or credits (-1) of the accounts the parts sit in, one per account."""
+    per_account: dict[str, int] = {}
+    for part, amount in taken.items():
+        per_account[part_account(part)] = per_account.get(part_account(part), 0) + amount
+    return [Posting(a, cur, sign * amount) for a, amount in per_account.items() if amount]
 
 
 # -- disputes -------------------------------------------------------------------------
@@ -191,26 +209,32 @@ def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:
     if e.amount <= 0:
         raise Rejected(Reason.NEGATIVE_AMOUNT, f"disputed amount must be positive, got {e.amount}")
     _require_capture(state, "dispute")
-    if e.dispute_id in state.open_disputes:
-        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} is already open")
+    if e.dispute_id in state.open_disputes or e.dispute_id in state.resolved_disputes:
+        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} was already opened")
     _require_currency(state, e.currency)
-    oid = state.order_id
+    oid, cur = state.order_id, state.currency
     if state.is_released:
-        sellers = [(s, left[0]) for s, left in sorted(state.released_left.items()) if left[0] > 0]
-        sources = [(accounts.seller_payable(s), w) for s, w in sellers]
+        parts = [p for p in state.after_release_parts() if state.left.get(p, 0) > 0]
+        lefts = [state.left[p] for p in parts]
     else:
-        sources = [(a, b) for a, b in sorted(state.escrow().items()) if b > 0]
-    held = sum(w for _, w in sources)
-    if e.amount > held:
-        raise Rejected(Reason.DISPUTE_EXCEEDS_HELD, f"dispute of {e.amount} on {oid}, which holds {held}")
-    parts = allocate(e.amount, [w for _, w in sources])
-    postings = [debit(a, state.currency, p) for (a, _), p in zip(sources, parts) if p]
-    postings.append(credit(accounts.dispute_hold(oid), state.currency, e.amount))
-    by_seller = {_seller_of(p.account): p.amount_minor for p in postings[:-1] if _seller_of(p.account)}
+        parts = sorted(a for a, b in state.escrow().items() if b > 0)
+        lefts = [state.balances[a] for a in parts]
+    if e.amount > sum(lefts):
+        raise Rejected(Reason.DISPUTE_EXCEEDS_HELD, f"dispute of {e.amount} on {oid}, which has {sum(lefts)} left")
+    taken = {p: x for p, x in zip(parts, take_pro_rata(e.amount, lefts)) if x}
+    metadata = {"dispute_id": e.dispute_id, "reason": e.reason,
+                "phase": "released" if state.is_released else "escrow"}
+    if state.is_released:  # the tax follows the money: the withholding part is held too
+        postings = _from_parts(taken, cur)
+        metadata["parts"] = dumps_parts(taken)
+        metadata["hold"] = _dumps({part_seller(p): x for p, x in taken.items() if p.startswith("payable:")})
+        metadata["withholding"] = _dumps({part_seller(p): -x for p, x in taken.items() if p.startswith("withholding:")})
+    else:
+        postings = [debit(a, cur, x) for a, x in taken.items()]
+        metadata["hold"] = _dumps({_seller_of(a): x for a, x in taken.items() if _seller_of(a)})
+    postings.append(credit(accounts.dispute_hold(oid), cur, e.amount))
     txn = Transaction(transaction_id_for(e.event_id), "dispute_opened", e.event_id, e.occurred_at, tuple(postings),
-                      order_id=oid, metadata={"dispute_id": e.dispute_id, "reason": e.reason,
-                                              "phase": "released" if state.is_released else "escrow",
-                                              "hold": _dumps(by_seller)})
+                      order_id=oid, metadata=metadata)
     return _finish(state, txn)
 
 
@@ -224,6 +248,8 @@ def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transactio
     if e.chargeback_fee < 0:
         raise Rejected(Reason.NEGATIVE_AMOUNT, f"chargeback fee is negative: {e.chargeback_fee}")
     _require_capture(state, "dispute resolution")
+    if e.dispute_id in state.resolved_disputes:
+        raise Rejected(Reason.DUPLICATE_CONFLICT, f"dispute {e.dispute_id} on {state.order_id} was already resolved")
     opened = state.open_disputes.get(e.dispute_id)
     if opened is None:
         raise Park(Reason.UNKNOWN_DISPUTE, f"dispute {e.dispute_id} on {state.order_id} is not open")
@@ -236,10 +262,14 @@ def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transactio
         if e.chargeback_fee:
             postings += [debit(f"ops:expense:chargeback:{state.gateway}", cur, e.chargeback_fee),
                          credit(accounts.pool(state.gateway), cur, e.chargeback_fee)]
+    metadata = {"dispute_id": e.dispute_id, "outcome": e.outcome,
+                "hold": _dumps({s: -a for s, a in opened.by_seller.items()})}
+    returned = {p: x for p, x in opened.parts.items() if p.startswith("withholding:")}
+    if e.outcome == "won" and returned:  # the withholding the dispute held goes back to the tax office
+        metadata["withholding"] = _dumps({part_seller(p): x for p, x in returned.items()})
     txn = Transaction(transaction_id_for(e.event_id), "dispute_resolved", e.event_id, e.occurred_at,
                       tuple(postings), order_id=state.order_id, reverses_transaction_id=opened.transaction_id,
-                      metadata={"dispute_id": e.dispute_id, "outcome": e.outcome,
-                                "hold": _dumps({s: -a for s, a in opened.by_seller.items()})})
+                      metadata=metadata)
     return _finish(state, txn)
 
 

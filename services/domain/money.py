@@ -53,6 +53,25 @@ def basis_points_of(amount_minor: int, rate_bp: int) -> int:
     return div_half_even(amount_minor * rate_bp, 10_000)
 
 
+def take_pro_rata(amount_minor: int, lefts: list[int]) -> list[int]:
+    """Take amount out of parts holding lefts (each >= 0, amount <= their sum): each part
+    its share, half-even; all that is left takes every part whole; the rounding remainder
+    settles in the parts' order, each within what it holds. No part gives more than it
+    holds, and the takes sum to amount exactly."""
+    total = sum(lefts)
+    if amount_minor > total or any(x < 0 for x in lefts):
+        raise ValueError("cannot take more than the parts hold")
+    if amount_minor == total:
+        return list(lefts)
+    takes = [div_half_even(amount_minor * x, total) for x in lefts]
+    rest = amount_minor - sum(takes)
+    for i, x in enumerate(lefts):
+        step = max(-takes[i], min(rest, x - takes[i]))
+        takes[i] += step
+        rest -= step
+    return takes
+
+
 def allocate(amount_minor: int, weights: list[int]) -> list[int]:
     """Split amount pro rata to weights (all >= 0, sum > 0), each part rounded half-even.
     The rounding remainder goes to the part with the largest weight (the first of equals),

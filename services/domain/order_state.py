@@ -10,7 +10,41 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import accounts
 from .journal import Transaction
+
+
+# After release an order's money sits in parts: per seller a payable part and a
+# withholding part, the platform's take rate, the shipping payable. Every transaction
+# after release says in its metadata ("parts") what it took from each part, or gave back;
+# this module builds those names and reads them back.
+PLATFORM, SHIPPING = "platform", "shipping"
+
+
+def payable_part(seller: str) -> str:
+    return f"payable:{seller}"
+
+
+def withholding_part(seller: str) -> str:
+    return f"withholding:{seller}"
+
+
+def part_seller(part: str) -> str | None:
+    kind, _, seller = part.partition(":")
+    return seller if kind in ("payable", "withholding") else None
+
+
+def part_account(part: str) -> str:
+    kind, _, seller = part.partition(":")
+    if kind == "payable":
+        return accounts.seller_payable(seller)
+    if kind == "withholding":
+        return accounts.TAX_WITHHOLDING
+    return accounts.REVENUE_TAKERATE if kind == PLATFORM else accounts.PAYABLE_SHIPPING
+
+
+def dumps_parts(parts: dict[str, int]) -> str:
+    return json.dumps({k: v for k, v in parts.items() if v}, separators=(",", ":"), sort_keys=True)
 
 
 @dataclass
@@ -18,7 +52,8 @@ class OpenDispute:
     transaction_id: uuid.UUID
     amount: int
     sources: tuple[tuple[str, int], ...]  # (account, amount) debited into the hold
-    by_seller: dict[str, int]  # the sellers' part of the hold
+    by_seller: dict[str, int]  # the sellers' payable part of the hold
+    parts: dict[str, int] = field(default_factory=dict)  # after release: what it took from each part
 
 
 @dataclass
@@ -30,12 +65,26 @@ class OrderState:
     release_due_at: datetime | None = None
     balances: dict[str, int] = field(default_factory=dict)  # natural balances of order:{id}:* accounts
     release_txn: uuid.UUID | None = None
-    # at release: per seller (share released, withholding); then what claw-backs left of them
-    released: dict[str, tuple[int, int]] = field(default_factory=dict)
-    released_left: dict[str, list[int]] = field(default_factory=dict)
-    released_platform_left: int = 0
-    released_shipping_left: int = 0
+    # after release: what is still there of each part (see payable_part and the others)
+    left: dict[str, int] = field(default_factory=dict)
     open_disputes: dict[str, OpenDispute] = field(default_factory=dict)
+    resolved_disputes: set[str] = field(default_factory=set)
+    # per seller, the platform fee their items carried less what refunds returned (None:
+    # a capture posted before fees were recorded per seller)
+    platform_fees_left: dict[str, int] | None = None
+
+    def sellers_released(self) -> list[str]:
+        return sorted({part_seller(p) for p in self.left} - {None})
+
+    def after_release_parts(self) -> list[str]:
+        """The parts in the order rounding remainders settle in: payables, withholdings,
+        platform, shipping."""
+        sellers = self.sellers_released()
+        return [payable_part(s) for s in sellers] + [withholding_part(s) for s in sellers] + [PLATFORM, SHIPPING]
+
+    def _move_parts(self, moved: dict[str, int], sign: int) -> None:
+        for part, amount in moved.items():
+            self.left[part] = self.left.get(part, 0) + sign * int(amount)
 
     @property
     def captured(self) -> bool:
@@ -62,39 +111,56 @@ class OrderState:
             self.gateway = md.get("gateway")
             due = md.get("release_due_at")
             self.release_due_at = datetime.fromisoformat(due) if isinstance(due, str) else due
+            if "platform_fees" in md:
+                self.platform_fees_left = {k: int(v) for k, v in _json(md["platform_fees"]).items()}
         elif t.kind == "release":
             self.release_txn = t.transaction_id
             withheld = _json(md.get("withholding"))
             for account, _c, amount in t.postings:
                 parts = account.split(":")
                 if amount > 0 and parts[2:4] == ["escrow", "seller"]:
-                    self.released[parts[4]] = (amount, withheld.get(parts[4], 0))
-                    self.released_left[parts[4]] = [amount, withheld.get(parts[4], 0)]
+                    w = int(withheld.get(parts[4], 0))
+                    self._move_parts({payable_part(parts[4]): amount - w, withholding_part(parts[4]): w}, 1)
                 elif amount > 0 and parts[2:4] == ["escrow", "platform"]:
-                    self.released_platform_left += amount
+                    self._move_parts({PLATFORM: amount}, 1)
                 elif amount > 0 and parts[2:4] == ["escrow", "shipping"]:
-                    self.released_shipping_left += amount
+                    self._move_parts({SHIPPING: amount}, 1)
         elif t.kind == "refund_after_release":
-            clawed = _json(md.get("withholding_clawback"))
-            for account, _c, amount in t.postings:
-                parts = account.split(":")
-                if parts[0] == "seller" and amount > 0:
-                    left = self.released_left[parts[1]]
-                    left[0] -= amount + clawed.get(parts[1], 0)
-                    left[1] -= clawed.get(parts[1], 0)
-                elif account == "ops:revenue:takerate":
-                    self.released_platform_left -= amount
-                elif account == "ops:payable:shipping":
-                    self.released_shipping_left -= amount
+            self._move_parts(_json(md.get("parts")) or _legacy_clawback(t), -1)
+        if t.kind in ("refund", "refund_after_release") and self.platform_fees_left is not None:
+            for seller, fee in _json(md.get("platform_fees")).items():
+                self.platform_fees_left[seller] = self.platform_fees_left.get(seller, 0) - int(fee)
         elif t.kind == "dispute_opened":
+            taken = _json(md.get("parts"))
+            if not taken and md.get("phase") == "released":  # journals before parts were recorded
+                taken = {payable_part(a.split(":")[1]): x for a, _, x in t.postings if a.startswith("seller:")}
+            self._move_parts(taken, -1)
             self.open_disputes[md["dispute_id"]] = OpenDispute(
                 t.transaction_id,
                 sum(a for _, _, a in t.postings if a > 0),
                 tuple((acc, a) for acc, _, a in t.postings if a > 0),
                 {k: int(v) for k, v in _json(md.get("hold")).items()},
+                {k: int(v) for k, v in taken.items()},
             )
         elif t.kind == "dispute_resolved":
-            self.open_disputes.pop(md["dispute_id"], None)
+            opened = self.open_disputes.pop(md["dispute_id"], None)
+            self.resolved_disputes.add(md["dispute_id"])
+            if opened is not None and md.get("outcome") == "won":
+                self._move_parts(opened.parts, 1)
+
+
+def _legacy_clawback(t: Transaction) -> dict[str, int]:
+    """What a claw-back took, for journals written before "parts" was recorded."""
+    clawed = _json(t.metadata.get("withholding_clawback"))
+    taken: dict[str, int] = {withholding_part(s): int(w) for s, w in clawed.items()}
+    for account, _c, amount in t.postings:
+        if account.startswith("seller:") and amount > 0:
+            taken[payable_part(account.split(":")[1])] = amount
+        elif account == accounts.REVENUE_TAKERATE:
+            taken[PLATFORM] = amount
+        elif account == accounts.PAYABLE_SHIPPING:
+            taken[SHIPPING] = amount
+    return taken
 
 
 def _json(value) -> dict:

@@ -6,6 +6,7 @@ the highest-precedence one that applies.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -107,9 +108,12 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     validate_capture(e)
     cur, order_id = e.currency, e.order_id
     seller_share: dict[str, int] = {}
+    seller_fees: dict[str, int] = {}
     platform_total = 0
     for seller_id, _item, amount, platform_fee, _currency in e.lines:
         seller_share[seller_id] = seller_share.get(seller_id, 0) + amount - platform_fee
+        if platform_fee:
+            seller_fees[seller_id] = seller_fees.get(seller_id, 0) + platform_fee
         platform_total += platform_fee
 
     # Posting(...) directly: amount > 0 debits, < 0 credits (this runs per capture, hot).
@@ -126,6 +130,9 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     if platform_total:
         postings.append(Posting(accounts.escrow_platform(order_id), cur, -platform_total))
 
+    # whose platform fee is whose: a refund line may return only its own seller's
+    metadata = {"gateway": e.gateway, "release_due_at": (e.occurred_at + policy.escrow_window).isoformat(),
+                "platform_fees": json.dumps(seller_fees, separators=(",", ":"), sort_keys=True) if seller_fees else "{}"}
     txn = Transaction(
         transaction_id=transaction_id_for(e.event_id),
         kind="capture",
@@ -133,10 +140,7 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
         occurred_at=e.occurred_at,
         postings=tuple(postings),
         order_id=e.order_id,
-        metadata={
-            "gateway": e.gateway,
-            "release_due_at": (e.occurred_at + policy.escrow_window).isoformat(),
-        },
+        metadata=metadata,
     )
     check_transaction(txn)
     check_capture_allocation(txn, e.amount)
@@ -144,18 +148,20 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
 
 
 def handle_settle_gateway_deposit(cmd, policy: Policy | None = None) -> Transaction:
-    """Dr ops:bank:{account}, Cr ops:pool:{gateway}: the reconciled net left the gateway."""
+    """Dr ops:bank:{account}, Cr ops:pool:{gateway}: the reconciled net left the gateway.
+    A negative net (a day of more refunds and chargebacks than captures: the gateway
+    debited the bank) goes the other way: Dr ops:pool:{gateway}, Cr ops:bank:{account}."""
     _require_id("gateway", cmd.gateway)
     _require_id("bank_account", cmd.bank_account)
     if not is_currency(cmd.currency):
         raise Rejected(Reason.UNKNOWN_CURRENCY, f"{cmd.currency!r} is not an ISO 4217 currency")
-    if cmd.amount <= 0:
-        raise Rejected(Reason.NEGATIVE_AMOUNT, f"a deposit must be positive, got {cmd.amount}")
+    if cmd.amount == 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, "a settlement of zero moves nothing")
     txn = Transaction(
         transaction_id=transaction_id_for(cmd.event_id), kind="gateway_deposit", event_id=cmd.event_id,
         occurred_at=cmd.occurred_at,
-        postings=(debit(accounts.bank(cmd.bank_account), cmd.currency, cmd.amount),
-                  credit(accounts.pool(cmd.gateway), cmd.currency, cmd.amount)),
+        postings=(Posting(accounts.bank(cmd.bank_account), cmd.currency, cmd.amount),
+                  Posting(accounts.pool(cmd.gateway), cmd.currency, -cmd.amount)),
         metadata={"gateway": cmd.gateway, "report_sha256": cmd.report_sha256},
     )
     check_transaction(txn)

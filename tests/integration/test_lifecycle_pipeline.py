@@ -92,20 +92,23 @@ def test_refund_after_release_and_a_lost_dispute_flow_to_the_read_models(setting
     release_as_of(settings, conn, T0 + timedelta(days=30))
     run_pipeline(settings)
     publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_8821", "R1", [("S_114", 9000, 1000)], 2000)])
+    run_pipeline(settings)
     publish_records(settings, topics.DISPUTES, "DisputeOpened", [dispute_opened("O_8821", "D1", 3000)])
     publish_records(settings, topics.DISPUTES, "DisputeResolved", [dispute_resolved("O_8821", "D1", "lost", 1500)])
     run_pipeline(settings)
 
     assert conn.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 0
-    # payable: 156.00 released - 78.00 clawed back - 30.00 taken by the lost dispute
+    # After the claw-back, what is still there: payable 78.00, withholding 2.00, take rate
+    # 10.00, shipping 0. The lost 30.00 takes from each in proportion: 26.00, 0.67, 3.33.
     assert conn.execute("SELECT payable, withheld, on_hold FROM seller_balances WHERE seller_id = 'S_114'"
-                        ).fetchone() == (15600 - 7800 - 3000, 400 - 200, 0)
+                        ).fetchone() == (15600 - 7800 - 2600, 400 - 200 - 67, 0)
     assert conn.execute("SELECT status, refunded, disputed FROM order_escrow WHERE order_id = 'O_8821'"
                         ).fetchone() == ("released", 11000, 0)
     balances = dict(conn.execute("SELECT account, balance FROM account_balances").fetchall())
     assert balances["ops:pool:card"] == 19400 - 11000 - 3000 - 1500
     assert balances["ops:expense:chargeback:card"] == 1500
-    assert balances["ops:revenue:takerate"] == 2000 - 1000
+    assert balances["ops:revenue:takerate"] == 2000 - 1000 - 333
+    assert balances["ops:tax:withholding"] == 400 - 200 - 67
 
 
 def test_read_models_after_a_whole_lifecycle_rebuild_identically(settings, conn):

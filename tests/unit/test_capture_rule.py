@@ -158,3 +158,18 @@ def test_the_fast_validity_check_never_differs_from_the_checks_in_order(order_id
         return None
 
     assert reason(validate_capture) == reason(_validate_in_order)
+
+
+def test_a_gateway_settlement_moves_the_net_to_the_bank_and_a_negative_net_back_to_the_gateway():
+    from services.domain.events import SettleGatewayDeposit
+    from services.domain.rules import handle_settle_gateway_deposit
+
+    cmd = SettleGatewayDeposit("deposit:a", T0, "card", "main", "BRL", 19400, "ab" * 32)
+    assert sorted(handle_settle_gateway_deposit(cmd).postings) == [("ops:bank:main", "BRL", 19400),
+                                                                   ("ops:pool:card", "BRL", -19400)]
+    refund_heavy = cmd._replace(event_id="deposit:b", amount=-1500)  # the gateway debited the bank
+    assert sorted(handle_settle_gateway_deposit(refund_heavy).postings) == [("ops:bank:main", "BRL", -1500),
+                                                                            ("ops:pool:card", "BRL", 1500)]
+    with pytest.raises(Rejected) as exc:
+        handle_settle_gateway_deposit(cmd._replace(amount=0))
+    assert exc.value.reason is Reason.NEGATIVE_AMOUNT

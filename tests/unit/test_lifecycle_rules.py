@@ -144,12 +144,80 @@ def test_dispute_lost_leaves_the_pool_with_its_chargeback_fee():
         ("ops:expense:chargeback:card", "BRL", 1500), ("ops:pool:card", "BRL", -1500)])
 
 
-def test_dispute_after_release_is_taken_from_the_sellers_payable():
+def test_dispute_after_release_is_taken_from_every_part_in_proportion_to_what_is_left():
+    state, _ = captured()
+    release(state)  # payable 156.00, withholding 4.00, take rate 20.00, shipping 20.00
+    opened = handle_dispute_opened(DisputeOpened("d1", DUE, "D1", "O_8821", 5000, "fraud"), state)
+    assert as_dict(opened) == {"seller:S_114:payable": 3900, "ops:tax:withholding": 100, "ops:revenue:takerate": 500,
+                               "ops:payable:shipping": 500, "order:O_8821:dispute:hold": -5000}
+    assert opened.metadata["hold"] == '{"S_114":3900}' and opened.metadata["withholding"] == '{"S_114":-100}'
+    state.apply(opened)
+    won = handle_dispute_resolved(DisputeResolved("d2", DUE, "D1", "O_8821", "won"), state)
+    assert as_dict(won) == {k: -v for k, v in as_dict(opened).items()}  # back exactly where it came from
+    assert won.metadata["withholding"] == '{"S_114":100}'
+    state.apply(won)
+    assert state.left == {"payable:S_114": 15600, "withholding:S_114": 400, "platform": 2000, "shipping": 2000}
+
+
+def test_a_second_dispute_after_release_holds_only_what_the_first_did_not():
+    """Issue 11, finding 1, on seed 003: D1 160.00 holds, D2 160.00 is refused, D1 is lost,
+    and a full refund is refused: the pool pays out at most what the order captured."""
     state, _ = captured()
     release(state)
-    opened = handle_dispute_opened(DisputeOpened("d1", DUE, "D1", "O_8821", 5000, "fraud"), state)
-    assert as_dict(opened) == {"seller:S_114:payable": 5000, "order:O_8821:dispute:hold": -5000}
-    assert opened.metadata["hold"] == '{"S_114":5000}'
+    state.apply(handle_dispute_opened(DisputeOpened("d1", DUE, "D1", "O_8821", 16000, "fraud"), state))
+    with pytest.raises(Rejected) as exc:
+        handle_dispute_opened(DisputeOpened("d2", DUE, "D2", "O_8821", 16000, "fraud"), state)
+    assert exc.value.reason is Reason.DISPUTE_EXCEEDS_HELD
+    state.apply(handle_dispute_resolved(DisputeResolved("d3", DUE, "D1", "O_8821", "lost"), state))
+    with pytest.raises(Rejected) as exc:
+        refund(state, [RefundLine("S_114", 18000, 2000)], shipping=2000)
+    assert exc.value.reason is Reason.REFUND_EXCEEDS_HELD
+    rest = refund(state, [RefundLine("S_114", 3600, 400)], shipping=400)  # exactly what the chargeback left
+    assert as_dict(rest)["ops:pool:card"] == -4000
+    assert all(v == 0 for v in state.left.values())
+
+
+def test_a_full_chargeback_of_a_released_order_takes_every_part_withholding_included():
+    """Findings 2 and 3: 200.00 on released O_8821 posts, and the tax office gives back its
+    4.00 with the money."""
+    state, _ = captured()
+    release(state)
+    opened = handle_dispute_opened(DisputeOpened("d1", DUE, "D1", "O_8821", 20000, "fraud"), state)
+    assert as_dict(opened) == {"seller:S_114:payable": 15600, "ops:tax:withholding": 400, "ops:revenue:takerate": 2000,
+                               "ops:payable:shipping": 2000, "order:O_8821:dispute:hold": -20000}
+    state.apply(opened)
+    lost = handle_dispute_resolved(DisputeResolved("d2", DUE, "D1", "O_8821", "lost"), state)
+    assert as_dict(lost) == {"order:O_8821:dispute:hold": 20000, "ops:pool:card": -20000}
+
+
+def test_partial_claw_backs_that_take_a_whole_share_leave_no_cent_behind():
+    """Finding 4: 160.00 refunded after release as 53.33 + 53.33 + 53.34 claws back exactly
+    the 4.00 withheld; payable and withholding end at zero."""
+    state, _ = captured()
+    release(state)
+    txns = [refund(state, [RefundLine("S_114", a, 0)], eid=f"r{i}") for i, a in enumerate((5333, 5333, 5334))]
+    assert [as_dict(t).get("ops:tax:withholding", 0) for t in txns] == [133, 133, 134]
+    assert sum(as_dict(t)["seller:S_114:payable"] for t in txns) == 15600
+    assert state.left["payable:S_114"] == 0 and state.left["withholding:S_114"] == 0
+
+
+def test_a_claw_back_whose_payable_part_is_zero_is_still_recorded():
+    """Finding 5: with 100 % withholding the same refund after release posts once."""
+    state, _ = captured()
+    release(state, bp={"S_114": 10_000})
+    refund(state, [RefundLine("S_114", 16000, 0)])
+    with pytest.raises(Rejected) as exc:
+        refund(state, [RefundLine("S_114", 16000, 0)], eid="r2")
+    assert exc.value.reason is Reason.REFUND_EXCEEDS_HELD
+
+
+def test_a_second_resolution_of_a_resolved_dispute_is_a_conflict_not_parked():
+    state, _ = captured()
+    state.apply(handle_dispute_opened(DisputeOpened("d1", T0, "D1", "O_8821", 5000, "fraud"), state))
+    state.apply(handle_dispute_resolved(DisputeResolved("d2", T0, "D1", "O_8821", "won"), state))
+    with pytest.raises(Rejected) as exc:
+        handle_dispute_resolved(DisputeResolved("d3", T0, "D1", "O_8821", "lost"), state)
+    assert exc.value.reason is Reason.DUPLICATE_CONFLICT
 
 
 def test_dispute_beyond_what_is_held_is_rejected():
