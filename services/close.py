@@ -1,5 +1,10 @@
 """`splitbook close --date D`: the day's close, from the journal (UTC day).
 
+A day is the transactions *recorded* in the journal that day, so a closed day stays
+closed: an event that arrives late (a refund of last month, a parked event posted once
+its capture came) lands in the day it was posted, and the report says how much of the
+day's activity occurred on earlier dates.
+
 Trial balance at the end of the day; escrow roll-forward (opening + captured -
 released - refunded - disputed = closing, checked against the closing balance);
 payout liability; dispute holds; fee yield by gateway; open exceptions by reason.
@@ -24,7 +29,7 @@ def _balances_before(conn, when: datetime, like: str) -> dict[str, int]:
     """currency -> natural (liability) balance of accounts LIKE `like`, before `when`."""
     rows = conn.execute(
         "SELECT p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
-        " WHERE p.account LIKE %s AND t.occurred_at < %s GROUP BY 1", (like, when))
+        " WHERE p.account LIKE %s AND t.recorded_at < %s GROUP BY 1", (like, when))
     return {c: int(v) for c, v in rows}
 
 
@@ -34,7 +39,7 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
     for account, cur, d, c in conn.execute(
             "SELECT p.account, p.currency, coalesce(sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0), 0),"
             " coalesce(-sum(p.amount_minor) FILTER (WHERE p.amount_minor < 0), 0) FROM journal_postings p"
-            " JOIN journal_transactions t USING (seq) WHERE t.occurred_at < %s GROUP BY 1, 2", (hi,)):
+            " JOIN journal_transactions t USING (seq) WHERE t.recorded_at < %s GROUP BY 1, 2", (hi,)):
         row = tb.setdefault((family_of(account), cur), [0, 0, 0])
         row[0] += int(d)
         row[1] += int(c)
@@ -45,7 +50,7 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
     closing = _balances_before(conn, hi, "order:%:escrow:%")
     moves = {(k, c): int(v) for k, c, v in conn.execute(
         "SELECT t.kind, p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
-        " WHERE p.account LIKE 'order:%%:escrow:%%' AND t.occurred_at >= %s AND t.occurred_at < %s GROUP BY 1, 2",
+        " WHERE p.account LIKE 'order:%%:escrow:%%' AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2",
         (lo, hi))}
     roll = []
     for cur in sorted(set(opening) | set(closing) | {c for _, c in moves}):
@@ -61,7 +66,7 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
     payables = {c: (int(pos), int(neg)) for c, pos, neg in conn.execute(
         "SELECT currency, coalesce(sum(b) FILTER (WHERE b > 0), 0), coalesce(sum(b) FILTER (WHERE b < 0), 0) FROM ("
         " SELECT p.account, p.currency, -sum(p.amount_minor) AS b FROM journal_postings p JOIN journal_transactions t"
-        " USING (seq) WHERE p.account LIKE 'seller:%%' AND p.account LIKE 'seller:%%:payable' AND t.occurred_at < %s"
+        " USING (seq) WHERE p.account LIKE 'seller:%%' AND p.account LIKE 'seller:%%:payable' AND t.recorded_at < %s"
         " GROUP BY 1, 2) s GROUP BY 1", (hi,))}
     in_flight = _balances_before(conn, hi, "payout:%:in_flight")
     holds = _balances_before(conn, hi, "order:%:dispute:hold")
@@ -76,11 +81,18 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
                 " sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
                 " coalesce(sum(p.amount_minor) FILTER (WHERE p.account LIKE 'ops:expense:mdr:%%'), 0)"
                 " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.kind = 'capture'"
-                " AND t.occurred_at >= %s AND t.occurred_at < %s GROUP BY 1, 2 ORDER BY 1", (lo, hi))]
+                " AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2 ORDER BY 1", (lo, hi))]
+    late = [{"kind": k, "currency": c, "transactions": int(n), "moved": int(v), "earliest": str(first.date())}
+            for k, c, n, v, first in conn.execute(
+                "SELECT t.kind, p.currency, count(DISTINCT t.seq), sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
+                " min(t.occurred_at) FROM journal_transactions t JOIN journal_postings p USING (seq)"
+                " WHERE t.recorded_at >= %s AND t.recorded_at < %s AND t.occurred_at < %s GROUP BY 1, 2 ORDER BY 1, 2",
+                (lo, hi, lo))]
     open_exceptions = [{"reason_code": r, "count": int(n)} for r, n in conn.execute(
         "SELECT reason_code, count(*) FROM exceptions WHERE status IN ('open', 'assigned') GROUP BY 1 ORDER BY 1")]
     return {"date": day.isoformat(), "trial_balance": trial, "escrow_roll_forward": roll,
-            "payout_liability": liability, "fee_yield": fees, "open_exceptions": open_exceptions}
+            "payout_liability": liability, "fee_yield": fees, "late_activity": late,
+            "open_exceptions": open_exceptions}
 
 
 def render(close: dict) -> str:
@@ -103,6 +115,10 @@ def render(close: dict) -> str:
         ("gateway", "currency", "captures", "gross", "fee", "fee bp"),
         [(r["gateway"], r["currency"], r["captures"], m(r["gross"], r["currency"]), m(r["fee"], r["currency"]),
           r["fee_bp"]) for r in close["fee_yield"]], right=(2, 3, 4, 5)))
+    parts.append("Posted this day, occurred on earlier dates\n\n" + (table(
+        ("kind", "currency", "transactions", "debits", "earliest"),
+        [(r["kind"], r["currency"], r["transactions"], m(r["moved"], r["currency"]), r["earliest"])
+         for r in close["late_activity"]], right=(2, 3)) if close["late_activity"] else "(none)"))
     parts.append("Open exceptions by reason\n\n" + table(
         ("reason_code", "count"), [(r["reason_code"], r["count"]) for r in close["open_exceptions"]], right=(1,)))
     return "\n\n".join(parts)
@@ -120,8 +136,8 @@ def write(close: dict, out_dir: Path) -> tuple[Path, Path]:
             if not isinstance(rows, list):
                 continue
             for r in rows:
-                key = r.get("family") or r.get("gateway") or r.get("reason_code") or ""
+                key = r.get("family") or r.get("gateway") or r.get("reason_code") or r.get("kind") or ""
                 for metric, value in r.items():
-                    if metric not in ("family", "gateway", "reason_code", "currency"):
+                    if metric not in ("family", "gateway", "reason_code", "kind", "currency"):
                         w.writerow((section, key, r.get("currency", ""), metric, value))
     return js, cs
