@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 
+from services.domain import accounts
 from services.domain.bounds import AMOUNT_MAX_MINOR
 from services.domain.errors import ConfigError
 from services.domain.money import exponent, is_currency
@@ -45,16 +46,31 @@ class Report:
     first_day: date
     last_day: date
     lines: list[Reported]
+    currency: str = ""
 
 
-def parse(data: bytes, currency_of) -> Report:
+def parse(data: bytes, currencies_of) -> Report:
+    """currencies_of(gateway) -> the currencies the ledger captured through it. A report
+    is for one gateway and one currency: its `currency` column says which, and may be left
+    out only for a gateway that settles in one currency."""
     rows = csv_rows(data, {"date", "gateway", "reference", "gross", "fee", "net", "type"}, "a gateway report",
                     optional=frozenset({"fee"}))
     gateways = {r["gateway"] for r in rows}
     if len(gateways) != 1:
         raise ConfigError(f"one gateway per report, found {sorted(gateways)}")
     gateway = gateways.pop()
-    currency = currency_of(gateway)
+    known = currencies_of(gateway)
+    stated = {r.get("currency") or "" for r in rows}
+    if stated != {""}:
+        if len(stated) != 1 or "" in stated:
+            raise ConfigError(f"one currency per report, found {sorted(stated)}")
+        currency = stated.pop()
+        if currency not in known:
+            raise ConfigError(f"the ledger has no captures through gateway {gateway!r} in {currency}")
+    elif len(known) != 1:
+        raise ConfigError(f"gateway {gateway!r} settles in {', '.join(known)}: the report needs a currency column")
+    else:
+        currency = known[0]
     lines, days = [], []
     for n, r in enumerate(rows, start=2):
         if r["type"] not in TYPES:
@@ -62,10 +78,10 @@ def parse(data: bytes, currency_of) -> Report:
         days.append(day(r["date"], f"line {n}"))
         lines.append(Reported(n, (r["reference"], r["type"]), {
             k: to_minor(r[k], currency, f"line {n}") for k in ("gross", "fee", "net")}))
-    return Report(gateway, min(days), max(days), lines)
+    return Report(gateway, min(days), max(days), lines, currency)
 
 
-def expected(conn: psycopg.Connection, gateway: str, first: date, last: date) -> list[Expected]:
+def expected(conn: psycopg.Connection, gateway: str, currency: str, first: date, last: date) -> list[Expected]:
     lo, hi = utc_days(first, last)
     pool, mdr, cb = f"ops:pool:{gateway}", f"ops:expense:mdr:{gateway}", f"ops:expense:chargeback:{gateway}"
     rows = conn.execute(
@@ -74,8 +90,8 @@ def expected(conn: psycopg.Connection, gateway: str, first: date, last: date) ->
         " WHERE t.order_id IN (SELECT order_id FROM journal_transactions WHERE kind = 'capture'"
         "                      AND metadata->>'gateway' = %s)"
         " AND t.kind IN ('capture', 'refund', 'refund_after_release', 'dispute_resolved')"
-        " AND t.occurred_at >= %s AND t.occurred_at < %s ORDER BY t.seq",
-        (gateway, lo, hi)).fetchall()
+        " AND t.occurred_at >= %s AND t.occurred_at < %s AND p.currency = %s ORDER BY t.seq",
+        (gateway, lo, hi, currency)).fetchall()
     by_seq: dict[int, dict] = {}
     for seq, kind, order_id, outcome, account, currency, amount in rows:
         e = by_seq.setdefault(seq, {"kind": kind, "order": order_id, "outcome": outcome, "currency": currency,
@@ -102,13 +118,20 @@ def expected(conn: psycopg.Connection, gateway: str, first: date, last: date) ->
     return out
 
 
-def currency_of(conn: psycopg.Connection):
-    def lookup(gateway: str) -> str:
-        row = conn.execute("SELECT currency FROM journal_postings WHERE seq = (SELECT min(seq) FROM journal_transactions"
-                           " WHERE kind = 'capture' AND metadata->>'gateway' = %s) LIMIT 1", (gateway,)).fetchone()
-        if row is None:
+def currencies_of(conn: psycopg.Connection):
+    """gateway -> the currencies its pool holds money in (from account_balances; the first
+    capture's currency while the read models have nothing yet)."""
+    def lookup(gateway: str) -> list[str]:
+        known = [r[0] for r in conn.execute(
+            "SELECT DISTINCT currency FROM account_balances WHERE account = %s ORDER BY 1", (accounts.pool(gateway),))]
+        if not known:
+            row = conn.execute("SELECT currency FROM journal_postings WHERE seq = (SELECT min(seq) FROM"
+                               " journal_transactions WHERE kind = 'capture' AND metadata->>'gateway' = %s) LIMIT 1",
+                               (gateway,)).fetchone()
+            known = [row[0]] if row else []
+        if not known:
             raise ConfigError(f"the ledger has no captures through gateway {gateway!r}")
-        return row[0]
+        return known
     return lookup
 
 
@@ -126,10 +149,9 @@ def reconcile(conn: psycopg.Connection, path: Path) -> Outcome:
     with store.importing(conn, path) as (data, sha, already):
         if already:
             return Outcome(sha, True)
-        lookup = currency_of(conn)
-        report = parse(data, lookup)
-        currency = lookup(report.gateway)
-        result = match(report.lines, expected(conn, report.gateway, report.first_day, report.last_day),
+        report = parse(data, currencies_of(conn))
+        currency = report.currency
+        result = match(report.lines, expected(conn, report.gateway, currency, report.first_day, report.last_day),
                        store.matched_before(conn, list(TYPES)))
         store.record(conn, "gateway", sha, path.name, report.lines, result, currency)
     deposit = sum(SIGN[r.key[1]] * r.amounts["net"] for r, _ in result.matched)
