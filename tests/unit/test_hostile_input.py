@@ -58,7 +58,7 @@ def assert_answered(messages: list[Inbound], ctx: Context | None = None) -> None
         assert len(postings) <= bounds.POSTINGS_MAX
         assert all(-BIGINT <= p.amount_minor <= BIGINT for p in postings)
         assert sum(p.amount_minor for p in postings) == 0
-    accounted = len(out.staged) + len(out.rejected) + len(out.parked) + out.duplicates + out.noops
+    accounted = len(out.staged) + len(out.profiles) + len(out.rejected) + len(out.parked) + out.duplicates + out.noops
     assert accounted == len(messages)
     for d in decoded:  # nothing out of bounds got past decoding
         if isinstance(d, Decoded):

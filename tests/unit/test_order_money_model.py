@@ -218,13 +218,17 @@ class Model:
 
 class OrderLifecycle(RuleBasedStateMachine):
     """One order, one to three sellers with withholding from 0 to 100 %, driven through
-    the real batch logic (apply_rules with an in-memory context) and the model."""
+    the real batch logic (apply_rules with an in-memory context) and the model; events
+    are also delivered again (a no-op) and their ids reused with other content
+    (DUPLICATE_CONFLICT), neither of which may move a cent."""
 
     def __init__(self):
         super().__init__()
         self.ctx = Context(Policy(), {}, {}, {})
         self.n = 0
         self.ledger: Counter = Counter()
+        self.sent: list[tuple[str, object]] = []  # what posted, to deliver again
+        self.rejected: list[str] = []
 
     def _post(self, name: str, event) -> bool:
         h = HANDLERS[name]
@@ -232,6 +236,9 @@ class OrderLifecycle(RuleBasedStateMachine):
         d = Decoded(Inbound(h.topic, 0, self.n, None), h, event, event.event_id, digest(h.identity(event)))
         out = apply_rules([d], self.ctx)
         assert not out.parked, out.parked
+        if out.staged:
+            self.sent.append((name, event))
+        self.rejected = [r.reason_code for r in out.rejected]
         for s in out.staged:
             for account, _c, amount in s.transaction.postings:
                 self.ledger[account] += amount
@@ -314,6 +321,22 @@ class OrderLifecycle(RuleBasedStateMachine):
         d = data.draw(st.sampled_from(sorted(self.model.disputes)))
         event = DisputeOpened(f"dis_{self.n}", self._at(), d, OID, 1, "fraud")
         assert self._post("DisputeOpened", event) == self.model.open(d, 1)
+
+    @precondition(lambda self: len(getattr(self, "sent", ())) > 0)
+    @rule(data=st.data())
+    def deliver_an_event_again(self, data):
+        name, event = data.draw(st.sampled_from(self.sent))
+        assert not self._post(name, event)  # a no-op: nothing moves (the accounts are compared below)
+        assert not self.rejected
+
+    @precondition(lambda self: any(n in ("RefundIssued", "DisputeOpened", "OrderCaptured") for n, _ in
+                                   getattr(self, "sent", ())))
+    @rule(data=st.data())
+    def reuse_an_event_id_with_other_content(self, data):
+        name, event = data.draw(st.sampled_from([x for x in self.sent if x[0] in ("RefundIssued", "DisputeOpened",
+                                                                                    "OrderCaptured")]))
+        assert not self._post(name, event._replace(occurred_at=event.occurred_at + timedelta(seconds=1)))
+        assert self.rejected == ["DUPLICATE_CONFLICT"]
 
     @invariant()
     def every_account_is_where_the_model_says(self):
