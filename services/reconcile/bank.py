@@ -84,8 +84,9 @@ def expected(conn: psycopg.Connection, currency: str, first: date, last: date) -
         if kind == "payout_confirmation" and account == "ops:pool:payouts":
             for _seller, (line_amount, ref) in json.loads(md["settled"]).items():
                 out.append(Expected((ref, "payout"), seq, {"amount": line_amount}, cur))
-        elif kind == "gateway_deposit" and amount > 0:
-            out.append(Expected((event_id, "deposit"), seq, {"amount": amount}, cur))
+        elif kind == "gateway_deposit" and account.startswith("ops:bank:"):
+            # the bank credited by the gateway (CRDT), or debited by it on a negative net (DBIT)
+            out.append(Expected((event_id, "deposit" if amount > 0 else "payout"), seq, {"amount": abs(amount)}, cur))
     return out
 
 

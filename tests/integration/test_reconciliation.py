@@ -77,3 +77,26 @@ def test_a_reconciled_deposit_moves_the_net_to_the_bank_and_the_bank_statement_m
     result = bank.reconcile(conn, stmt, "BRL").result
     assert [(r.key, e.seq > 0) for r, e in result.matched] == [((deposit_id, "deposit"), True)]
     assert [(f.reason, f.reference) for f in result.findings] == [("RECON_MISSING_IN_LEDGER", "BRUNKNOWN")]
+
+
+def test_a_negative_net_is_booked_back_to_the_gateway_and_matched_as_a_debit_on_the_statement(settings, conn, tmp_path):
+    """A refund-heavy day: the gateway debits the bank; the ledger books it (Dr pool, Cr
+    bank) instead of dropping it, and the bank statement's DBIT matches it."""
+    publish_orders(settings, [capture("O_1")])
+    publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_1", "R1", [("S_114", 18000, 2000)])])
+    run_pipeline(settings)
+    path = tmp_path / "card-settlement.csv"
+    path.write_text(f"date,gateway,reference,gross,fee,net,type\n{DAY},card,O_1,180.00,0.00,180.00,refund\n")
+    out = gateway.reconcile(conn, path)
+    assert out.deposit_minor == -18000 and [f.reason for f in out.result.findings] == ["RECON_MISSING_IN_REPORT"]
+    deposit_id = f"deposit:{out.sha256[:32]}"
+    publish_records(settings, topics.COMMANDS, "SettleGatewayDeposit", [{
+        "event_id": deposit_id, "occurred_at": T0, "gateway": "card", "bank_account": "main", "currency": "BRL",
+        "amount": out.deposit_minor, "report_sha256": out.sha256}])
+    run_pipeline(settings)
+    balances = dict(conn.execute("SELECT account, balance FROM account_balances").fetchall())
+    assert balances["ops:bank:main"] == -18000 and balances["ops:pool:card"] == 19400 - 18000 + 18000
+    stmt = tmp_path / "statement.csv"
+    stmt.write_text(f"date,reference,amount,direction\n{DAY},{deposit_id},180.00,DBIT\n")
+    result = bank.reconcile(conn, stmt, "BRL").result
+    assert [r.key for r, _e in result.matched] == [(deposit_id, "payout")] and not result.findings
