@@ -13,8 +13,8 @@ from .events import DisputeOpened, DisputeResolved, RefundIssued, ReleaseEscrow
 from .invariants import check_escrow_not_negative, check_transaction
 from .journal import Posting, Transaction, credit, debit, transaction_id_for
 from .money import div_half_even, is_currency, take_pro_rata
-from .order_state import (PLATFORM, SHIPPING, OrderState, dumps_parts, part_account, part_seller, payable_part,
-                          withholding_part)
+from .order_state import (PAYABLE, PLATFORM, SHIPPING, WITHHOLDING, OrderState, dumps_parts, part_account, part_kind,
+                          part_seller, payable_part, withholding_part)
 
 
 def _dumps(d: dict) -> str:
@@ -117,8 +117,8 @@ def _validate_refund(e: RefundIssued) -> dict[str, list[int]]:
 
 def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
     """Before release: reverse only the escrow parts named, Cr ops:pool:{gateway}.
-    After release: claw back from seller payable, withholding and revenue in the
-    release's proportions (half-even; the payable part takes the remainder)."""
+    After release: claw back from what is still there (_refund_after_release). A line
+    returns at most the platform fee its own seller's items carried."""
     per_seller = _validate_refund(e)  # validation comes before parking
     _require_capture(state, "refund")
     _require_currency(state, e.currency)
@@ -189,12 +189,12 @@ def _fees(per_seller: dict[str, list[int]]) -> str:
     return _dumps({s: fee for s, (_share, fee) in per_seller.items() if fee})
 
 
-def _from_parts(taken: dict[str, int], cur: str, sign: int = 1) -> list[Posting]:
-    """Debits (sign 1) or credits (-1) of the accounts the parts sit in, one per account."""
+def _from_parts(taken: dict[str, int], cur: str) -> list[Posting]:
+    """Debits of the accounts the parts taken sit in, one per account."""
     per_account: dict[str, int] = {}
     for part, amount in taken.items():
         per_account[part_account(part)] = per_account.get(part_account(part), 0) + amount
-    return [Posting(a, cur, sign * amount) for a, amount in per_account.items() if amount]
+    return [debit(a, cur, amount) for a, amount in per_account.items() if amount]
 
 
 # -- disputes -------------------------------------------------------------------------
@@ -227,8 +227,8 @@ def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:
     if state.is_released:  # the tax follows the money: the withholding part is held too
         postings = _from_parts(taken, cur)
         metadata["parts"] = dumps_parts(taken)
-        metadata["hold"] = _dumps({part_seller(p): x for p, x in taken.items() if p.startswith("payable:")})
-        metadata["withholding"] = _dumps({part_seller(p): -x for p, x in taken.items() if p.startswith("withholding:")})
+        metadata["hold"] = _dumps({part_seller(p): x for p, x in taken.items() if part_kind(p) == PAYABLE})
+        metadata["withholding"] = _dumps({part_seller(p): -x for p, x in taken.items() if part_kind(p) == WITHHOLDING})
     else:
         postings = [debit(a, cur, x) for a, x in taken.items()]
         metadata["hold"] = _dumps({_seller_of(a): x for a, x in taken.items() if _seller_of(a)})
@@ -264,7 +264,7 @@ def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transactio
                          credit(accounts.pool(state.gateway), cur, e.chargeback_fee)]
     metadata = {"dispute_id": e.dispute_id, "outcome": e.outcome,
                 "hold": _dumps({s: -a for s, a in opened.by_seller.items()})}
-    returned = {p: x for p, x in opened.parts.items() if p.startswith("withholding:")}
+    returned = {p: x for p, x in opened.parts.items() if part_kind(p) == WITHHOLDING}
     if e.outcome == "won" and returned:  # the withholding the dispute held goes back to the tax office
         metadata["withholding"] = _dumps({part_seller(p): x for p, x in returned.items()})
     txn = Transaction(transaction_id_for(e.event_id), "dispute_resolved", e.event_id, e.occurred_at,

@@ -70,15 +70,3 @@ def take_pro_rata(amount_minor: int, lefts: list[int]) -> list[int]:
         takes[i] += step
         rest -= step
     return takes
-
-
-def allocate(amount_minor: int, weights: list[int]) -> list[int]:
-    """Split amount pro rata to weights (all >= 0, sum > 0), each part rounded half-even.
-    The rounding remainder goes to the part with the largest weight (the first of equals),
-    so the parts always sum to amount exactly."""
-    total = sum(weights)
-    if total <= 0 or any(w < 0 for w in weights):
-        raise ValueError("weights must be non-negative with a positive sum")
-    parts = [div_half_even(amount_minor * w, total) for w in weights]
-    parts[weights.index(max(weights))] += amount_minor - sum(parts)
-    return parts

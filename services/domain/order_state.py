@@ -19,26 +19,32 @@ from .journal import Transaction
 # after release says in its metadata ("parts") what it took from each part, or gave back;
 # this module builds those names and reads them back.
 PLATFORM, SHIPPING = "platform", "shipping"
+PAYABLE, WITHHOLDING = "payable", "withholding"
 
 
 def payable_part(seller: str) -> str:
-    return f"payable:{seller}"
+    return f"{PAYABLE}:{seller}"
 
 
 def withholding_part(seller: str) -> str:
-    return f"withholding:{seller}"
+    return f"{WITHHOLDING}:{seller}"
+
+
+def part_kind(part: str) -> str:
+    """payable | withholding | platform | shipping"""
+    return part.partition(":")[0]
 
 
 def part_seller(part: str) -> str | None:
     kind, _, seller = part.partition(":")
-    return seller if kind in ("payable", "withholding") else None
+    return seller if kind in (PAYABLE, WITHHOLDING) else None
 
 
 def part_account(part: str) -> str:
     kind, _, seller = part.partition(":")
-    if kind == "payable":
+    if kind == PAYABLE:
         return accounts.seller_payable(seller)
-    if kind == "withholding":
+    if kind == WITHHOLDING:
         return accounts.TAX_WITHHOLDING
     return accounts.REVENUE_TAKERATE if kind == PLATFORM else accounts.PAYABLE_SHIPPING
 

@@ -31,6 +31,16 @@ def ledger_day(settings):
     run_pipeline(settings)
 
 
+def settle(settings, out) -> str:
+    """What `splitbook reconcile gateway` submits for the matched net; returns its id."""
+    deposit_id = f"deposit:{out.sha256[:32]}"
+    publish_records(settings, topics.COMMANDS, "SettleGatewayDeposit", [{
+        "event_id": deposit_id, "occurred_at": T0, "gateway": "card", "bank_account": "main", "currency": "BRL",
+        "amount": out.deposit_minor, "report_sha256": out.sha256}])
+    run_pipeline(settings)
+    return deposit_id
+
+
 def test_gateway_report_with_planted_differences_finds_exactly_those(settings, conn, tmp_path):
     ledger_day(settings)
     path = tmp_path / "card-settlement.csv"
@@ -56,11 +66,7 @@ def test_a_reconciled_deposit_moves_the_net_to_the_bank_and_the_bank_statement_m
     path = tmp_path / "card-settlement.csv"
     path.write_text(REPORT.format(d=DAY))
     out = gateway.reconcile(conn, path)
-    deposit_id = f"deposit:{out.sha256[:32]}"
-    publish_records(settings, topics.COMMANDS, "SettleGatewayDeposit", [{
-        "event_id": deposit_id, "occurred_at": T0, "gateway": "card", "bank_account": "main", "currency": "BRL",
-        "amount": out.deposit_minor, "report_sha256": out.sha256}])
-    run_pipeline(settings)
+    deposit_id = settle(settings, out)
     balances = dict(conn.execute("SELECT account, balance FROM account_balances").fetchall())
     assert balances["ops:bank:main"] == 18700
     assert balances["ops:pool:card"] == 5 * 19400 - 18000 - 20000 - 1500 - 18700
@@ -89,11 +95,7 @@ def test_a_negative_net_is_booked_back_to_the_gateway_and_matched_as_a_debit_on_
     path.write_text(f"date,gateway,reference,gross,fee,net,type\n{DAY},card,O_1,180.00,0.00,180.00,refund\n")
     out = gateway.reconcile(conn, path)
     assert out.deposit_minor == -18000 and [f.reason for f in out.result.findings] == ["RECON_MISSING_IN_REPORT"]
-    deposit_id = f"deposit:{out.sha256[:32]}"
-    publish_records(settings, topics.COMMANDS, "SettleGatewayDeposit", [{
-        "event_id": deposit_id, "occurred_at": T0, "gateway": "card", "bank_account": "main", "currency": "BRL",
-        "amount": out.deposit_minor, "report_sha256": out.sha256}])
-    run_pipeline(settings)
+    deposit_id = settle(settings, out)
     balances = dict(conn.execute("SELECT account, balance FROM account_balances").fetchall())
     assert balances["ops:bank:main"] == -18000 and balances["ops:pool:card"] == 19400 - 18000 + 18000
     stmt = tmp_path / "statement.csv"

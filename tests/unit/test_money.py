@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.domain.money import basis_points_of, div_half_even, format_minor, is_currency
+from services.domain.money import basis_points_of, div_half_even, format_minor, is_currency, take_pro_rata
 
 
 def test_half_even_rounds_ties_to_even():
@@ -32,3 +32,18 @@ def test_format_minor_uses_the_currency_exponent():
 def test_only_iso_4217_codes_are_currencies():
     assert is_currency("BRL") and is_currency("JPY")
     assert not is_currency("XYZ") and not is_currency("brl") and not is_currency("")
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=8).filter(lambda xs: sum(xs) > 0), st.data())
+def test_take_pro_rata_takes_exactly_the_amount_and_no_part_beyond_what_it_holds(lefts, data):
+    amount = data.draw(st.integers(0, sum(lefts)))
+    takes = take_pro_rata(amount, lefts)
+    assert sum(takes) == amount
+    assert all(0 <= t <= x for t, x in zip(takes, lefts))
+    if amount == sum(lefts):
+        assert takes == lefts  # all that is left takes every part whole
+
+
+def test_take_pro_rata_rounds_half_even_and_settles_the_remainder_in_order():
+    assert take_pro_rata(5000, [15600, 400, 2000, 2000]) == [3900, 100, 500, 500]
+    assert take_pro_rata(3, [1, 1, 1, 1, 1, 1]) == [1, 1, 1, 0, 0, 0]  # 0.5 each rounds to 0; the rest in order
