@@ -45,6 +45,10 @@ def mdr_expense(gateway: str) -> str:
     return f"ops:expense:mdr:{gateway}"
 
 
+def chargeback_expense(gateway: str) -> str:
+    return f"ops:expense:chargeback:{gateway}"
+
+
 def escrow_seller(order_id: str, seller_id: str) -> str:
     return f"order:{order_id}:escrow:seller:{seller_id}"
 

@@ -260,7 +260,7 @@ def handle_dispute_resolved(e: DisputeResolved, state: OrderState) -> Transactio
     else:
         postings.append(credit(accounts.pool(state.gateway), cur, opened.amount))
         if e.chargeback_fee:
-            postings += [debit(f"ops:expense:chargeback:{state.gateway}", cur, e.chargeback_fee),
+            postings += [debit(accounts.chargeback_expense(state.gateway), cur, e.chargeback_fee),
                          credit(accounts.pool(state.gateway), cur, e.chargeback_fee)]
     metadata = {"dispute_id": e.dispute_id, "outcome": e.outcome,
                 "hold": _dumps({s: -a for s, a in opened.by_seller.items()})}

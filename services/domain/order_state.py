@@ -88,6 +88,11 @@ class OrderState:
         sellers = self.sellers_released()
         return [payable_part(s) for s in sellers] + [withholding_part(s) for s in sellers] + [PLATFORM, SHIPPING]
 
+    def _fees_refunded(self, md: dict) -> None:
+        if self.platform_fees_left is not None:
+            for seller, fee in _json(md.get("platform_fees")).items():
+                self.platform_fees_left[seller] = self.platform_fees_left.get(seller, 0) - int(fee)
+
     def _move_parts(self, moved: dict[str, int], sign: int) -> None:
         for part, amount in moved.items():
             self.left[part] = self.left.get(part, 0) + sign * int(amount)
@@ -131,11 +136,11 @@ class OrderState:
                     self._move_parts({PLATFORM: amount}, 1)
                 elif amount > 0 and parts[2:4] == ["escrow", "shipping"]:
                     self._move_parts({SHIPPING: amount}, 1)
+        elif t.kind == "refund":
+            self._fees_refunded(md)
         elif t.kind == "refund_after_release":
             self._move_parts(_json(md.get("parts")) or _legacy_clawback(t), -1)
-        if t.kind in ("refund", "refund_after_release") and self.platform_fees_left is not None:
-            for seller, fee in _json(md.get("platform_fees")).items():
-                self.platform_fees_left[seller] = self.platform_fees_left.get(seller, 0) - int(fee)
+            self._fees_refunded(md)
         elif t.kind == "dispute_opened":
             taken = _json(md.get("parts"))
             if not taken and md.get("phase") == "released":  # journals before parts were recorded

@@ -14,7 +14,7 @@ from . import accounts
 from .errors import Reason, Rejected
 from .events import OrderCaptured
 from .invariants import check_capture_allocation, check_transaction
-from .journal import Posting, Transaction, credit, debit, transaction_id_for
+from .journal import Posting, Transaction, transaction_id_for
 from .money import is_currency
 
 

@@ -83,7 +83,7 @@ def parse(data: bytes, currencies_of) -> Report:
 
 def expected(conn: psycopg.Connection, gateway: str, currency: str, first: date, last: date) -> list[Expected]:
     lo, hi = utc_days(first, last)
-    pool, mdr, cb = f"ops:pool:{gateway}", f"ops:expense:mdr:{gateway}", f"ops:expense:chargeback:{gateway}"
+    pool, mdr, cb = accounts.pool(gateway), accounts.mdr_expense(gateway), accounts.chargeback_expense(gateway)
     rows = conn.execute(
         "SELECT t.seq, t.kind, t.order_id, t.metadata->>'outcome', p.account, p.currency, p.amount_minor"
         " FROM journal_transactions t JOIN journal_postings p USING (seq)"
@@ -93,7 +93,7 @@ def expected(conn: psycopg.Connection, gateway: str, currency: str, first: date,
         " AND t.occurred_at >= %s AND t.occurred_at < %s AND p.currency = %s ORDER BY t.seq",
         (gateway, lo, hi, currency)).fetchall()
     by_seq: dict[int, dict] = {}
-    for seq, kind, order_id, outcome, account, currency, amount in rows:
+    for seq, kind, order_id, outcome, account, _currency, amount in rows:
         e = by_seq.setdefault(seq, {"kind": kind, "order": order_id, "outcome": outcome, "currency": currency,
                                     "pool": 0, "mdr": 0, "cb": 0})
         if account == pool:
