@@ -9,7 +9,7 @@ import psycopg
 from services.domain.accounts import natural_balance
 from services.domain.journal import PostedTransaction
 
-from .upsert import add_deltas
+from projections.upsert import add_deltas
 
 
 def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:

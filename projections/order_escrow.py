@@ -9,7 +9,7 @@ import psycopg
 
 from services.domain.journal import PostedTransaction
 
-from .upsert import add_deltas
+from projections.upsert import add_deltas
 
 ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
 _INDEX = {name: i for i, name in enumerate(ADDED)}

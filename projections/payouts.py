@@ -9,7 +9,7 @@ import psycopg
 
 from services.domain.journal import PostedTransaction
 
-from .upsert import add_deltas
+from projections.upsert import add_deltas
 
 BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
 

@@ -8,9 +8,11 @@ import psycopg
 import structlog
 from psycopg import sql
 
-from services.store import db, journal
+from services.adapters.postgres import db
 
-from . import worker
+from services.adapters.postgres import journal
+
+from projections import worker
 
 log = structlog.get_logger()
 TABLES = ("seller_balances", "order_escrow", "account_balances", "payout_batches", "payout_lines")

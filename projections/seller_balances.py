@@ -10,7 +10,7 @@ import psycopg
 
 from services.domain.journal import PostedTransaction
 
-from .upsert import add_deltas
+from projections.upsert import add_deltas
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
 _ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5

@@ -11,15 +11,15 @@ import psycopg
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from services import faults
+from services.runtime import faults
 from services.domain.errors import PermanentError, Rejected
 from services.domain.journal import PostedTransaction, Posting, Transaction
-from services.runloop import IdleClock, Stop, checked, with_retries
-from services.store import db
-from services.store.journal import transaction_uuid
-from services.wire.avro import SchemaRegistry
+from services.runtime.runloop import IdleClock, Stop, checked, with_retries
+from services.adapters.postgres import db
+from services.adapters.postgres.journal import transaction_uuid
+from services.adapters.avro import SchemaRegistry
 
-from . import account_balances, order_escrow, payouts, seller_balances
+from projections import account_balances, order_escrow, payouts, seller_balances
 
 log = structlog.get_logger()
 NAME = "read_models"

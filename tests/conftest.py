@@ -67,7 +67,7 @@ def _with_db(url: str, dbname: str) -> str:
 @pytest.fixture(scope="session")
 def template_db(services):
     """A migrated database that each test's database is copied from."""
-    from services.store.migrate import migrate
+    from services.adapters.postgres.migrate import migrate
 
     name = f"splitbook_tmpl_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(services.admin_url, autocommit=True) as admin:
@@ -98,8 +98,8 @@ def conn(database_url):
 @pytest.fixture
 def settings(services, database_url):
     """Settings for one test: its own database and its own topics (a unique prefix)."""
-    from services.kafka.topics import ensure_topics
-    from services.settings import Settings
+    from services.adapters.kafka.topics import ensure_topics
+    from services.entrypoints.settings import Settings
 
     prefix = f"t{uuid.uuid4().hex[:10]}."
     ensure_topics(services.kafka, prefix)

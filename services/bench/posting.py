@@ -29,21 +29,21 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo, sql
 
-from services.domain.chain import GENESIS
-from services.domain.rules import Policy, handle_order_captured
+from services.adapters.postgres.chain import GENESIS
+from services.domain.rules.capture import Policy, handle_order_captured
 from services.domain.events import OrderCaptured
-from services.kafka.topics import ensure_topics, ORDERS
+from services.adapters.kafka.topics import ensure_topics, ORDERS
 from services.posting.batch import digest
-from services.posting.handlers import HANDLERS
-from services.reports import table
-from services.settings import ROOT, Settings
-from services.store import journal
-from services.store.journal import Staged, format_rows
-from services.storefront.publish import publish
-from services.storefront.simulator import marketplace_day
-from services.wire.avro import SchemaRegistry
-from services.bootstrap import producer as make_producer
-from services.store.migrate import migrate
+from services.posting.registry import HANDLERS
+from services.statements.reports import table
+from services.entrypoints.settings import ROOT, Settings
+from services.adapters.postgres import journal
+from services.adapters.postgres.journal import Staged, format_rows
+from services.adapters.kafka.publish import publish
+from services.simulators.storefront import marketplace_day
+from services.adapters.avro import SchemaRegistry
+from services.entrypoints.bootstrap import producer as make_producer
+from services.adapters.postgres.migrate import migrate
 
 TARGET_EVENTS_PER_S = 25_000  # capture events/s end to end (issue 2)
 
@@ -83,7 +83,7 @@ def _drop(admin_url: str, name: str) -> None:
 def _worker(cmd: str, env: dict, *extra: str) -> subprocess.Popen:
     """A worker process whose log goes to a temp file (a pipe would fill up and block it)."""
     log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli.main", cmd, *extra], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "services.entrypoints.cli.main", cmd, *extra], env=env,
                             stdout=subprocess.DEVNULL, stderr=log, text=True)
     proc.log = log  # type: ignore[attr-defined]
     return proc

@@ -11,14 +11,14 @@ from datetime import datetime
 import psycopg
 from confluent_kafka import Producer
 
-from services.domain.adjustments import required_approvals, validate
+from services.domain.rules.adjustments import required_approvals, validate
 from services.domain.errors import ConfigError
-from services.kafka import topics
-from services.settings import Settings
-from services.storefront.publish import publish
-from services.wire.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.entrypoints.settings import Settings
+from services.adapters.kafka.publish import publish
+from services.adapters.avro import SchemaRegistry
 
-from . import audit
+from services.controls import audit
 
 
 def propose(conn: psycopg.Connection, proposer: str, reason_code: str, reason: str, currency: str,

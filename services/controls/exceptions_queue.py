@@ -9,7 +9,7 @@ import psycopg
 
 from services.domain.errors import ConfigError
 
-from . import audit
+from services.controls import audit
 
 STATUSES = ("open", "assigned", "resolved", "written_off")
 

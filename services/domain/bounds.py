@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .events import OrderCaptured
+from services.domain.events import OrderCaptured
 
 MESSAGE_MAX_BYTES = 512 * 1024  # a message's value as it arrives on Kafka
 ID_MAX_CHARS = 128  # ids: event_id, order_id, seller_id, ... (addresses use them verbatim)

@@ -12,9 +12,9 @@ rejected, never posted. The database enforces 1, 5 and 6 again on its own.
 
 from __future__ import annotations
 
-from .bounds import POSTING_MAX_MINOR, POSTINGS_MAX
-from .errors import Reason, Rejected
-from .journal import Transaction
+from services.domain.bounds import POSTING_MAX_MINOR, POSTINGS_MAX
+from services.domain.errors import Reason, Rejected
+from services.domain.journal import Transaction
 
 
 def check_escrow_not_negative(state, txn: Transaction) -> None:

@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import accounts
-from .journal import Transaction
+from services.domain import accounts
+from services.domain.journal import Transaction
 
 
 # After release an order's money sits in parts: per seller a payable part and a

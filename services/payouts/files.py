@@ -17,7 +17,8 @@ import psycopg
 
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
-from services.store import journal, profiles
+from services.adapters.postgres import journal
+from services.adapters.postgres import profiles
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 DEBTOR = "Splitbook Marketplace Ltda"

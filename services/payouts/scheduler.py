@@ -13,13 +13,13 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
-from services import progress
-from services.kafka import topics
-from services.settings import Settings
-from services.storefront.publish import publish
-from services.wire.avro import SchemaRegistry
+from services.runtime import progress
+from services.adapters.kafka import topics
+from services.entrypoints.settings import Settings
+from services.adapters.kafka.publish import publish
+from services.adapters.avro import SchemaRegistry
 
-from . import files
+from services.payouts import files
 
 log = structlog.get_logger()
 

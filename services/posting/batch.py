@@ -14,19 +14,19 @@ from typing import Any, NamedTuple
 
 from services.domain import bounds
 from services.domain.accounts import is_valid_id
-from services.domain.adjustments import handle_manual_adjustment
+from services.domain.rules.adjustments import handle_manual_adjustment
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
-from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
+from services.domain.rules.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
                                        handle_release_escrow)
 from services.domain.order_state import OrderState
-from services.domain.payouts import BatchState, handle_create_payout_batch, handle_payout_batch_confirmed
-from services.domain.rules import Policy, handle_order_captured, handle_settle_gateway_deposit
-from services.store.exceptions import RejectedMessage
-from services.store.journal import Staged
-from services.wire.avro import SchemaRegistry
+from services.domain.rules.payouts import BatchState, handle_create_payout_batch, handle_payout_batch_confirmed
+from services.domain.rules.capture import Policy, handle_order_captured, handle_settle_gateway_deposit
+from services.adapters.postgres.rejections import RejectedMessage
+from services.adapters.postgres.journal import Staged
+from services.adapters.avro import SchemaRegistry
 
-from .handlers import HANDLERS, Handler
+from services.posting.registry import HANDLERS, Handler
 
 
 class Inbound(NamedTuple):

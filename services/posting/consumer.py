@@ -24,18 +24,22 @@ import psycopg
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from services import faults
+from services.runtime import faults
 from services.domain.errors import PermanentError, TransientError
-from services.domain.rules import Policy
-from services.runloop import IdleClock, Stop, checked, with_retries
+from services.domain.rules.capture import Policy
+from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 from services.domain.order_state import fold
-from services.domain.payouts import fold_batch
-from services.store import db, journal, offsets, parked, profiles
-from services.wire.avro import SchemaRegistry
+from services.domain.rules.payouts import fold_batch
+from services.adapters.postgres import db
+from services.adapters.postgres import journal
+from services.adapters.postgres import offsets
+from services.adapters.postgres import parked
+from services.adapters.postgres import profiles
+from services.adapters.avro import SchemaRegistry
 
-from .batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
-from .decoder import MIN_BATCH, Decoder, Decoding, Lookups
-from .writer import CONSUMER_NAME, Position, StaleBatch, Write, WriterProcess, write_batch
+from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
+from services.posting.decoder import MIN_BATCH, Decoder, Decoding, Lookups
+from services.posting.writer import CONSUMER_NAME, Position, StaleBatch, Write, WriterProcess, write_batch
 
 log = structlog.get_logger()
 

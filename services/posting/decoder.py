@@ -29,11 +29,11 @@ import structlog
 
 from services.domain.errors import TransientError
 from services.domain.journal import Transaction
-from services.store import journal
-from services.wire.avro import SchemaRegistry
+from services.adapters.postgres import journal
+from services.adapters.avro import SchemaRegistry
 
-from . import helper_process
-from .batch import DECODED, Decoded, Inbound, RejectedMessage, decode_value, finish_decode
+from services.posting import helper_process
+from services.posting.batch import DECODED, Decoded, Inbound, RejectedMessage, decode_value, finish_decode
 
 log = structlog.get_logger()
 

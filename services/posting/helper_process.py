@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import psycopg
 
-from services.store import db
+from services.adapters.postgres import db
 
 _connections: dict[str, psycopg.Connection] = {}
 

@@ -20,10 +20,15 @@ from typing import NamedTuple
 import psycopg
 import structlog
 
-from services.runloop import with_retries
-from services.store import db, exceptions, journal, offsets, parked, profiles
+from services.runtime.runloop import with_retries
+from services.adapters.postgres import db
+from services.adapters.postgres import rejections
+from services.adapters.postgres import journal
+from services.adapters.postgres import offsets
+from services.adapters.postgres import parked
+from services.adapters.postgres import profiles
 
-from . import helper_process
+from services.posting import helper_process
 
 log = structlog.get_logger()
 
@@ -65,7 +70,7 @@ def write_batch(conn: psycopg.Connection, w: Write) -> None:
             profiles.insert(conn, w.profiles)
             parked.delete(conn, w.settled)
             parked.insert(conn, w.parked, w.parked_at)
-            exceptions.record(conn, w.rejected)
+            rejections.record(conn, w.rejected)
             offsets.store(conn, CONSUMER_NAME, w.next_offsets)
             if w.notify:
                 conn.execute("NOTIFY journal_appended")

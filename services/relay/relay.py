@@ -18,9 +18,10 @@ from confluent_kafka import Producer
 from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
 from services.domain.journal import PostedTransaction
-from services.runloop import Stop, with_retries
-from services.store import db, journal
-from services.wire.avro import SchemaRegistry
+from services.runtime.runloop import Stop, with_retries
+from services.adapters.postgres import db
+from services.adapters.postgres import journal
+from services.adapters.avro import SchemaRegistry
 
 log = structlog.get_logger()
 STREAM = "journal"

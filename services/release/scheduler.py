@@ -15,11 +15,11 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
-from services.kafka import topics
-from services.runloop import Stop
-from services.settings import Settings
-from services.storefront.publish import publish
-from services.wire.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.runtime.runloop import Stop
+from services.entrypoints.settings import Settings
+from services.adapters.kafka.publish import publish
+from services.adapters.avro import SchemaRegistry
 
 log = structlog.get_logger()
 

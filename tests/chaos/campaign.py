@@ -33,18 +33,18 @@ import psycopg
 from confluent_kafka import Producer
 from psycopg import conninfo, sql
 
-from services import progress
+from services.runtime import progress
 from services.domain.errors import TransientError
-from services.kafka import topics
-from services.kafka.config import client_config
-from services.settings import Settings
-from services.store import db
-from services.store.migrate import migrate
-from services.storefront.publish import message_key
-from services.storefront.simulator import marketplace_day
-from services.supervisor import Supervisor
-from services.verify import read_model_differences, verify
-from services.wire.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.config import client_config
+from services.entrypoints.settings import Settings
+from services.adapters.postgres import db
+from services.adapters.postgres.migrate import migrate
+from services.adapters.kafka.publish import message_key
+from services.simulators.storefront import marketplace_day
+from services.runtime.supervisor import Supervisor
+from services.closing.verify import read_model_differences, verify
+from services.adapters.avro import SchemaRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "deploy" / "scripts"
@@ -209,7 +209,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SPLITBOOK_")}
         env.update(DATABASE_URL=self.settings.database_url, KAFKA_BOOTSTRAP_SERVERS=self.kafka,
                    SPLITBOOK_TOPIC_PREFIX=self.settings.topic_prefix, SPLITBOOK_BATCH_TIMEOUT_S="0.1")
-        argv = {w: [sys.executable, "-m", "services.cli.main", w] for w in WORKERS}
+        argv = {w: [sys.executable, "-m", "services.entrypoints.cli.main", w] for w in WORKERS}
         self.supervisor = Supervisor(argv, ROOT / ".local" / "run" / "chaos-supervisor.json", logs, env=env,
                                      first_delay_s=0.3, max_delay_s=3.0)
         self._running = True
@@ -340,7 +340,7 @@ def check(settings: Settings, messages: list[Message], figures: Figures) -> None
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPLITBOOK_")},
            "DATABASE_URL": settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
            "SPLITBOOK_TOPIC_PREFIX": settings.topic_prefix}
-    cli = subprocess.run([sys.executable, "-m", "services.cli.main", "verify"], capture_output=True, text=True,
+    cli = subprocess.run([sys.executable, "-m", "services.entrypoints.cli.main", "verify"], capture_output=True, text=True,
                          env=env, timeout=600)
     figures.verify_ok = report.ok and cli.returncode == 0
     if not figures.verify_ok:
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if min(args.orders, args.sellers) < 1 or min(args.kills, args.stops, args.pg_restarts, args.broker_restarts) < 0:
         p.error("counts must not be negative, orders and sellers at least 1")
-    from services import logs
+    from services.runtime import logs
 
     logs.configure("error")
     plan = Plan(args.orders, args.sellers, args.kills, args.stops, args.pg_restarts, args.broker_restarts, args.seed)

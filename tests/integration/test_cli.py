@@ -9,7 +9,7 @@ from tests.helpers import capture, publish_orders, run_pipeline
 
 
 def splitbook(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "services.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "services.entrypoints.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=60)
 
 

@@ -6,7 +6,7 @@ from confluent_kafka import Producer
 
 from services.controls import adjustments, exceptions_queue as queue
 from services.domain.errors import ConfigError
-from services.wire.avro import SchemaRegistry
+from services.adapters.avro import SchemaRegistry
 from tests.helpers import T0, capture, publish_orders, publish_raw, run_pipeline
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from projections.rebuild import rebuild
-from services.kafka import topics
-from services.storefront.simulator import marketplace_day
+from services.adapters.kafka import topics
+from services.simulators.storefront import marketplace_day
 from tests.helpers import publish_orders, run_posting, run_relay, table_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -21,7 +21,7 @@ def splitbook(env, *args, crash_at=None, timeout=120):
     env = dict(env, SPLITBOOK_BATCH_MAX_MESSAGES="40")
     if crash_at:
         env["SPLITBOOK_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-m", "services.cli.main", "--log-level", "warning", *args],
+    return subprocess.run([sys.executable, "-m", "services.entrypoints.cli.main", "--log-level", "warning", *args],
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from confluent_kafka import Producer
 
-from services.kafka import topics
+from services.adapters.kafka import topics
 from services.release import scheduler
-from services.wire.avro import SchemaRegistry
+from services.adapters.avro import SchemaRegistry
 from tests.helpers import (T0, capture, dispute_opened, dispute_resolved, postings_of, profile, publish_orders,
                            publish_records, refund, run_pipeline, run_posting)
 

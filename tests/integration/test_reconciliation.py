@@ -4,8 +4,9 @@ from collections import Counter
 
 import pytest
 
-from services.kafka import topics
-from services.reconcile import bank, gateway
+from services.adapters.kafka import topics
+from services.reconciliation import bank
+from services.reconciliation import gateway
 from tests.helpers import T0, capture, dispute_opened, dispute_resolved, publish_orders, publish_records, refund, run_pipeline
 
 pytestmark = pytest.mark.integration

@@ -58,7 +58,7 @@ def test_the_workers_connect_as_their_roles(settings, conn):
     publish_orders(settings, [capture("O_1")])
     run_pipeline(settings)  # posting, relay and projection each connected with their role
     assert conn.execute("SELECT count(*) FROM seller_balances").fetchone()[0] == 1
-    from services import bootstrap
+    from services.entrypoints import bootstrap
 
     for build, role in ((bootstrap.posting_consumer, "splitbook_posting"), (bootstrap.relay, "splitbook_relay"),
                         (bootstrap.projection_worker, "splitbook_projector")):

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from services.supervisor import Supervisor, last_error_in, read_state
+from services.runtime.supervisor import Supervisor, last_error_in, read_state
 
 CRASH = ("import json, sys; print(json.dumps({'level': 'error', 'event': 'giving_up', 'error': 'PostgreSQL down'}),"
          " flush=True); sys.exit(3)")
@@ -46,11 +46,11 @@ def test_status_is_a_table_and_says_when_the_supervisor_is_gone(tmp_path):
     state.write_text(json.dumps({"supervisor_pid": 2**22 + 1, "updated_at": "2026-11-25T00:00:00+00:00", "workers": [
         {"name": "post", "state": "running", "pid": 123, "restarts": 2, "started_at": "2026-11-25T00:00:00+00:00",
          "last_exit": -9, "last_exit_at": "2026-11-24T23:59:00+00:00", "last_error": None}]}))
-    r = subprocess.run([sys.executable, "-m", "services.cli.main", "status", "--state", str(state)],
+    r = subprocess.run([sys.executable, "-m", "services.entrypoints.cli.main", "status", "--state", str(state)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert "NOT RUNNING" in r.stdout and "post" in r.stdout and "-9 at 2026-11-24T23:59:00+00:00" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "services.cli.main", "status", "--state", str(tmp_path / "none.json")],
+    r = subprocess.run([sys.executable, "-m", "services.entrypoints.cli.main", "status", "--state", str(tmp_path / "none.json")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "the pipeline is not running" in r.stderr
 

@@ -3,8 +3,8 @@
 import pytest
 
 from services.domain.journal import Posting, Transaction, transaction_id_for
-from services.store import journal
-from services.verify import Report, check_chain, verify
+from services.adapters.postgres import journal
+from services.closing.verify import Report, check_chain, verify
 from tests.helpers import T0, capture, publish_orders, run_pipeline
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_texts_that_need_escaping_survive_the_copy_and_chain_as_they_were(conn):
 def test_a_journal_begun_in_chain_format_1_verifies_across_the_change_to_format_2(settings, conn):
     """Journals written before format 2 keep their format-1 links: journal_chain_formats
     says from which seq each is in force, and verify checks each link in its own."""
-    from services.domain.chain import GENESIS, link
+    from services.adapters.postgres.chain import GENESIS, link
 
     publish_orders(settings, [capture(f"O_{i}") for i in range(1, 5)])
     run_pipeline(settings)

@@ -11,7 +11,7 @@ from services.domain.errors import Reason, Rejected
 from services.domain.events import CaptureLine, OrderCaptured
 from services.domain.invariants import check_balanced
 from services.domain.journal import Posting, Transaction, transaction_id_for
-from services.domain.rules import Policy, handle_order_captured
+from services.domain.rules.capture import Policy, handle_order_captured
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 POLICY = Policy()
@@ -143,7 +143,7 @@ def test_the_fast_validity_check_never_differs_from_the_checks_in_order(order_id
                                                                         fee, shipping, lines):
     """validate_capture's one-pass shortcut accepts only what every ordered check accepts,
     so the reason reported is always the highest-precedence one."""
-    from services.domain.rules import _validate_in_order, validate_capture
+    from services.domain.rules.capture import _validate_in_order, validate_capture
 
     if amount is None:  # most often the totals agree, so the other checks get their turn
         amount = sum(ln.amount for ln in lines) + shipping
@@ -162,7 +162,7 @@ def test_the_fast_validity_check_never_differs_from_the_checks_in_order(order_id
 
 def test_a_gateway_settlement_moves_the_net_to_the_bank_and_a_negative_net_back_to_the_gateway():
     from services.domain.events import SettleGatewayDeposit
-    from services.domain.rules import handle_settle_gateway_deposit
+    from services.domain.rules.capture import handle_settle_gateway_deposit
 
     cmd = SettleGatewayDeposit("deposit:a", T0, "card", "main", "BRL", 19400, "ab" * 32)
     assert sorted(handle_settle_gateway_deposit(cmd).postings) == [("ops:bank:main", "BRL", 19400),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.domain.chain import GENESIS, head, link, posting_lines
+from services.adapters.postgres.chain import GENESIS, head, link, posting_lines
 from services.domain.journal import Posting, Transaction, transaction_id_for
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ from concurrent.futures import Future
 
 from services.posting.batch import Inbound, decode
 from services.posting.decoder import Decoder
-from services.wire.avro import SchemaRegistry
+from services.adapters.avro import SchemaRegistry
 from tests.helpers import capture, dispute_opened
 
 REGISTRY = SchemaRegistry.from_dir()

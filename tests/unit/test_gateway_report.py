@@ -4,7 +4,7 @@ in two currencies needs the report to say which (no I/O: the ledger's answer is 
 import pytest
 
 from services.domain.errors import ConfigError
-from services.reconcile.gateway import parse
+from services.reconciliation.gateway import parse
 
 HEADER = "date,gateway,reference,gross,fee,net,type"
 

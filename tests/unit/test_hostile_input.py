@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from services.domain import bounds
 from services.domain.errors import Reason
-from services.domain.rules import Policy
+from services.domain.rules.capture import Policy
 from services.posting import batch as batch_module
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, decode
-from services.posting.handlers import HANDLERS
-from services.store.exceptions import RejectedMessage
-from services.wire.avro import MAGIC, SCHEMAS_DIR, SchemaRegistry
+from services.posting.registry import HANDLERS
+from services.adapters.postgres.rejections import RejectedMessage
+from services.adapters.avro import MAGIC, SCHEMAS_DIR, SchemaRegistry
 from tests.helpers import capture, dispute_opened, refund
 
 REGISTRY = SchemaRegistry.from_dir()

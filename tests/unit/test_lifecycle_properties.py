@@ -16,9 +16,9 @@ from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved,
                                     RefundLine, ReleaseEscrow, SellerProfileUpdated)
 from services.domain.invariants import check_balanced
 from services.domain.journal import PostedTransaction
-from services.domain.rules import Policy
+from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
-from services.posting.handlers import HANDLERS
+from services.posting.registry import HANDLERS
 from tests.unit.test_capture_rule import T0
 
 ORDERS = ("O_1", "O_2", "O_3")

@@ -6,10 +6,10 @@ import pytest
 
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import CaptureLine, DisputeOpened, DisputeResolved, RefundIssued, RefundLine, ReleaseEscrow
-from services.domain.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
+from services.domain.rules.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
                                        handle_release_escrow)
 from services.domain.order_state import OrderState
-from services.domain.rules import Policy, handle_order_captured
+from services.domain.rules.capture import Policy, handle_order_captured
 from tests.unit.test_capture_rule import T0, seed_order
 
 DUE = T0 + timedelta(days=30)

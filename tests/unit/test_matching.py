@@ -1,6 +1,6 @@
 """The reconciliation matching engine, pure."""
 
-from services.reconcile.matching import Expected, Reported, match
+from services.reconciliation.matching import Expected, Reported, match
 
 
 def exp(ref, seq, gross=20000, fee=600, kind="capture"):
@@ -48,7 +48,7 @@ def test_several_refunds_of_one_order_match_by_amount():
 
 
 def test_bank_statement_csv_and_camt053_read_the_same_entries():
-    from services.reconcile.bank import parse_camt053, parse_csv
+    from services.reconciliation.bank import parse_camt053, parse_csv
 
     csv_stmt = parse_csv(b"date,reference,amount,direction\n2026-11-25,BRREF1,156.00,DBIT\n2026-11-25,deposit:x,187.00,CRDT\n",
                          "BRL")

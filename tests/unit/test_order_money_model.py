@@ -35,9 +35,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
                                     RefundLine, ReleaseEscrow, SellerProfileUpdated)
-from services.domain.rules import Policy
+from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
-from services.posting.handlers import HANDLERS
+from services.posting.registry import HANDLERS
 
 T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
 OID = "O_1"

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from projections import account_balances, order_escrow, seller_balances
 from services.domain.journal import PostedTransaction
-from services.domain.rules import Policy, handle_order_captured
+from services.domain.rules.capture import Policy, handle_order_captured
 from tests.unit.test_capture_rule import seed_order
 
 NOW = datetime(2026, 11, 3, tzinfo=timezone.utc)

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 
 from services.domain.errors import PermanentError, TransientError
-from services.runloop import Stop, is_transient, reconnecting
+from services.runtime.runloop import Stop, is_transient, reconnecting
 
 
 class Clock:
@@ -20,7 +20,7 @@ class Clock:
 
 def test_a_worker_is_built_again_until_its_services_answer(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr("services.runloop.time.monotonic", lambda: clock.now)
+    monkeypatch.setattr("services.runtime.runloop.time.monotonic", lambda: clock.now)
     outcomes = [TransientError("cannot reach PostgreSQL")] * 8 + [psycopg.OperationalError("server closed")]
     calls = []
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from services.domain.errors import Reason, Rejected
-from services.wire.avro import SCHEMAS_DIR, SchemaRegistry
+from services.adapters.avro import SCHEMAS_DIR, SchemaRegistry
 from tests.helpers import capture
 
 REGISTRY = SchemaRegistry.from_dir()

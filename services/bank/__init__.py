@@ -1,1 +1,0 @@
-"""A simulated bank adapter: reads payout files, settles or fails transfers, confirms."""

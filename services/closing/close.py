@@ -1,0 +1,143 @@
+"""`splitbook close --date D`: the day's close, from the journal (UTC day).
+
+A day is the transactions *recorded* in the journal that day, so a closed day stays
+closed: an event that arrives late (a refund of last month, a parked event posted once
+its capture came) lands in the day it was posted, and the report says how much of the
+day's activity occurred on earlier dates.
+
+Trial balance at the end of the day; escrow roll-forward (opening + captured -
+released - refunded - disputed = closing, checked against the closing balance);
+payout liability; dispute holds; fee yield by gateway; open exceptions by reason.
+Printed as tables and written as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import psycopg
+
+from services.domain.accounts import family_of, natural_balance
+from services.domain.money import format_minor
+from services.reconciliation.files import utc_days
+from services.statements.reports import table
+
+
+def _balances_before(conn, when: datetime, like: str) -> dict[str, int]:
+    """currency -> natural (liability) balance of accounts LIKE `like`, before `when`."""
+    rows = conn.execute(
+        "SELECT p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
+        " WHERE p.account LIKE %s AND t.recorded_at < %s GROUP BY 1", (like, when))
+    return {c: int(v) for c, v in rows}
+
+
+def compute(conn: psycopg.Connection, day: date) -> dict:
+    lo, hi = utc_days(day, day)
+    tb: dict[tuple[str, str], list[int]] = {}
+    for account, cur, d, c in conn.execute(
+            "SELECT p.account, p.currency, coalesce(sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0), 0),"
+            " coalesce(-sum(p.amount_minor) FILTER (WHERE p.amount_minor < 0), 0) FROM journal_postings p"
+            " JOIN journal_transactions t USING (seq) WHERE t.recorded_at < %s GROUP BY 1, 2", (hi,)):
+        row = tb.setdefault((family_of(account), cur), [0, 0, 0])
+        row[0] += int(d)
+        row[1] += int(c)
+        row[2] += natural_balance(account, int(d), int(c))
+    trial = [{"family": f, "currency": c, "debits": d, "credits": k, "balance": b} for (f, c), (d, k, b) in sorted(tb.items())]
+
+    opening = _balances_before(conn, lo, "order:%:escrow:%")
+    closing = _balances_before(conn, hi, "order:%:escrow:%")
+    moves = {(k, c): int(v) for k, c, v in conn.execute(
+        "SELECT t.kind, p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
+        " WHERE p.account LIKE 'order:%%:escrow:%%' AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2",
+        (lo, hi))}
+    roll = []
+    for cur in sorted(set(opening) | set(closing) | {c for _, c in moves}):
+        captured = moves.get(("capture", cur), 0)
+        released = -moves.get(("release", cur), 0)
+        refunded = -moves.get(("refund", cur), 0)
+        disputed = -(moves.get(("dispute_opened", cur), 0) + moves.get(("dispute_resolved", cur), 0))
+        expected = opening.get(cur, 0) + captured - released - refunded - disputed
+        roll.append({"currency": cur, "opening": opening.get(cur, 0), "captured": captured, "released": released,
+                     "refunded": refunded, "disputed_net": disputed, "closing": closing.get(cur, 0),
+                     "ties": expected == closing.get(cur, 0)})
+
+    payables = {c: (int(pos), int(neg)) for c, pos, neg in conn.execute(
+        "SELECT currency, coalesce(sum(b) FILTER (WHERE b > 0), 0), coalesce(sum(b) FILTER (WHERE b < 0), 0) FROM ("
+        " SELECT p.account, p.currency, -sum(p.amount_minor) AS b FROM journal_postings p JOIN journal_transactions t"
+        " USING (seq) WHERE p.account LIKE 'seller:%%' AND p.account LIKE 'seller:%%:payable' AND t.recorded_at < %s"
+        " GROUP BY 1, 2) s GROUP BY 1", (hi,))}
+    in_flight = _balances_before(conn, hi, "payout:%:in_flight")
+    holds = _balances_before(conn, hi, "order:%:dispute:hold")
+    liability = [{"currency": c, "payable_owed": payables.get(c, (0, 0))[0], "seller_debt": payables.get(c, (0, 0))[1],
+                  "in_flight": in_flight.get(c, 0), "dispute_holds": holds.get(c, 0)}
+                 for c in sorted(set(payables) | set(in_flight) | set(holds))]
+
+    fees = [{"gateway": g, "currency": c, "captures": int(n), "gross": int(gross), "fee": int(fee),
+             "fee_bp": round(10_000 * int(fee) / int(gross), 1) if gross else 0.0}
+            for g, c, n, gross, fee in conn.execute(
+                "SELECT t.metadata->>'gateway', p.currency, count(DISTINCT t.seq),"
+                " sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
+                " coalesce(sum(p.amount_minor) FILTER (WHERE p.account LIKE 'ops:expense:mdr:%%'), 0)"
+                " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.kind = 'capture'"
+                " AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2 ORDER BY 1", (lo, hi))]
+    late = [{"kind": k, "currency": c, "transactions": int(n), "moved": int(v), "earliest": str(first.date())}
+            for k, c, n, v, first in conn.execute(
+                "SELECT t.kind, p.currency, count(DISTINCT t.seq), sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
+                " min(t.occurred_at) FROM journal_transactions t JOIN journal_postings p USING (seq)"
+                " WHERE t.recorded_at >= %s AND t.recorded_at < %s AND t.occurred_at < %s GROUP BY 1, 2 ORDER BY 1, 2",
+                (lo, hi, lo))]
+    open_exceptions = [{"reason_code": r, "count": int(n)} for r, n in conn.execute(
+        "SELECT reason_code, count(*) FROM exceptions WHERE status IN ('open', 'assigned') GROUP BY 1 ORDER BY 1")]
+    return {"date": day.isoformat(), "trial_balance": trial, "escrow_roll_forward": roll,
+            "payout_liability": liability, "fee_yield": fees, "late_activity": late,
+            "open_exceptions": open_exceptions}
+
+
+def render(close: dict) -> str:
+    m = format_minor
+    parts = [f"Close of {close['date']} (UTC)"]
+    parts.append("Trial balance at end of day\n\n" + table(
+        ("account family", "currency", "debits", "credits", "balance"),
+        [(r["family"], r["currency"], m(r["debits"], r["currency"]), m(r["credits"], r["currency"]),
+          m(r["balance"], r["currency"])) for r in close["trial_balance"]], right=(2, 3, 4)))
+    parts.append("Escrow roll-forward\n\n" + table(
+        ("currency", "opening", "+ captured", "- released", "- refunded", "- disputed (net)", "closing", "ties"),
+        [(r["currency"], *(m(r[k], r["currency"]) for k in ("opening", "captured", "released", "refunded",
+                                                            "disputed_net", "closing")), "yes" if r["ties"] else "NO")
+         for r in close["escrow_roll_forward"]], right=range(1, 7)))
+    parts.append("Payout liability and holds\n\n" + table(
+        ("currency", "payable owed", "seller debt", "in flight", "dispute holds"),
+        [(r["currency"], *(m(r[k], r["currency"]) for k in ("payable_owed", "seller_debt", "in_flight", "dispute_holds")))
+         for r in close["payout_liability"]], right=(1, 2, 3, 4)))
+    parts.append("Fee yield by gateway (captures of the day)\n\n" + table(
+        ("gateway", "currency", "captures", "gross", "fee", "fee bp"),
+        [(r["gateway"], r["currency"], r["captures"], m(r["gross"], r["currency"]), m(r["fee"], r["currency"]),
+          r["fee_bp"]) for r in close["fee_yield"]], right=(2, 3, 4, 5)))
+    parts.append("Posted this day, occurred on earlier dates\n\n" + (table(
+        ("kind", "currency", "transactions", "debits", "earliest"),
+        [(r["kind"], r["currency"], r["transactions"], m(r["moved"], r["currency"]), r["earliest"])
+         for r in close["late_activity"]], right=(2, 3)) if close["late_activity"] else "(none)"))
+    parts.append("Open exceptions by reason\n\n" + table(
+        ("reason_code", "count"), [(r["reason_code"], r["count"]) for r in close["open_exceptions"]], right=(1,)))
+    return "\n\n".join(parts)
+
+
+def write(close: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    js = out_dir / f"close-{close['date']}.json"
+    js.write_text(json.dumps(close, indent=1))
+    cs = out_dir / f"close-{close['date']}.csv"
+    with open(cs, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("section", "key", "currency", "metric", "value"))
+        for section, rows in close.items():
+            if not isinstance(rows, list):
+                continue
+            for r in rows:
+                key = r.get("family") or r.get("gateway") or r.get("reason_code") or r.get("kind") or ""
+                for metric, value in r.items():
+                    if metric not in ("family", "gateway", "reason_code", "kind", "currency"):
+                        w.writerow((section, key, r.get("currency", ""), metric, value))
+    return js, cs

@@ -1,0 +1,131 @@
+"""Payout rules (DESIGN.md, CreatePayoutBatch and PayoutBatchConfirmed).
+
+The ledger makes the batch from what it posted: every seller whose payable is
+positive, at least their minimum, not on hold and with a bank account moves to
+payout:{batch}:in_flight in one transaction. The bank's confirmation then settles
+lines to ops:pool:payouts or returns failed ones to the seller's payable."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from services.domain import accounts
+from services.domain.bounds import RESULTS_MAX
+from services.domain.errors import NoOp, Reason, Rejected
+from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, SellerProfileUpdated
+from services.domain.invariants import check_transaction
+from services.domain.journal import Transaction, credit, debit, transaction_id_for
+from services.domain.money import is_currency
+
+
+def _dumps(d: dict) -> str:
+    return json.dumps(d, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass
+class BatchState:
+    """A payout batch as the journal has it."""
+
+    batch_id: str
+    currency: str | None = None
+    batch_date: str | None = None
+    created_txn: uuid.UUID | None = None
+    lines: dict[str, int] = field(default_factory=dict)  # seller -> amount in flight
+    outcome: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # seller -> (status, reference)
+
+    @property
+    def exists(self) -> bool:
+        return self.created_txn is not None
+
+    def apply(self, t: Transaction) -> None:
+        if t.kind == "payout_batch":
+            self.created_txn = t.transaction_id
+            self.currency = t.postings[0].currency
+            self.batch_date = t.metadata["batch_date"]
+            self.lines = {s: int(a) for s, a in json.loads(t.metadata["lines"]).items()}
+        elif t.kind == "payout_confirmation":
+            for s, (_amount, ref) in json.loads(t.metadata.get("settled", "{}")).items():
+                self.outcome[s] = ("SETTLED", ref)
+            for s, (_amount, reason) in json.loads(t.metadata.get("failed", "{}")).items():
+                self.outcome[s] = ("FAILED", reason)
+
+
+def fold_batch(batch_id: str, txns: list[Transaction]) -> BatchState:
+    state = BatchState(batch_id)
+    for t in txns:
+        state.apply(t)
+    return state
+
+
+def eligible(payable: int, profile: SellerProfileUpdated | None) -> bool:
+    return (payable > 0 and profile is not None and not profile.payout_hold
+            and bool(profile.bank_account_ref) and payable >= profile.payout_minimum)
+
+
+def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payables: dict[str, int],
+                               profiles: dict[str, SellerProfileUpdated | None]) -> Transaction:
+    """payables: seller -> payable balance in cmd.currency; profiles: the one in force."""
+    if not accounts.is_valid_id(cmd.batch_id):
+        raise Rejected(Reason.INVALID_FIELD, f"batch_id {cmd.batch_id!r} is not a usable id")
+    if not is_currency(cmd.currency):
+        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{cmd.currency!r} is not an ISO 4217 currency")
+    if batch.exists:
+        raise Rejected(Reason.DUPLICATE_CONFLICT, f"batch {cmd.batch_id} was already created by another command")
+    lines = {s: amount for s, amount in sorted(payables.items()) if eligible(amount, profiles.get(s))}
+    if len(lines) > RESULTS_MAX:  # one batch pays at most this many; the rest wait for the next batch
+        lines = dict(list(lines.items())[:RESULTS_MAX])
+    if not lines:
+        raise NoOp(f"no seller is due a payout in {cmd.currency}")
+    cur = cmd.currency
+    postings = [debit(accounts.seller_payable(s), cur, amount) for s, amount in lines.items()]
+    postings.append(credit(accounts.payout_in_flight(cmd.batch_id), cur, sum(lines.values())))
+    txn = Transaction(transaction_id_for(cmd.event_id), "payout_batch", cmd.event_id, cmd.occurred_at,
+                      tuple(postings), batch_id=cmd.batch_id,
+                      metadata={"batch_date": cmd.batch_date, "lines": _dumps(lines)})
+    check_transaction(txn)
+    return txn
+
+
+def handle_payout_batch_confirmed(e: PayoutBatchConfirmed, batch: BatchState) -> Transaction:
+    """One transaction per confirmation message: settled lines Dr in_flight, Cr
+    ops:pool:payouts; failed lines Dr in_flight, Cr seller:{s}:payable."""
+    if not batch.exists:
+        raise Rejected(Reason.UNKNOWN_BATCH, f"batch {e.batch_id} was never created by the ledger")
+    if not e.results:
+        raise Rejected(Reason.INVALID_FIELD, "a confirmation without results")
+    fresh = []
+    for r in e.results:
+        if r.status not in ("SETTLED", "FAILED"):
+            raise Rejected(Reason.INVALID_FIELD, f"status {r.status!r} is not SETTLED or FAILED")
+        expected = batch.lines.get(r.seller_id)
+        if expected is None:
+            raise Rejected(Reason.CONFIRMATION_MISMATCH, f"{r.seller_id} is not in batch {e.batch_id}")
+        if r.amount != expected:
+            raise Rejected(Reason.CONFIRMATION_MISMATCH,
+                           f"{r.seller_id}: confirmed {r.amount}, batch {e.batch_id} has {expected} in flight")
+        done = batch.outcome.get(r.seller_id)
+        if done is not None:
+            if done[0] != r.status:
+                raise Rejected(Reason.CONFIRMATION_MISMATCH,
+                               f"{r.seller_id} in {e.batch_id} was already confirmed {done[0]}, now {r.status}")
+            continue  # the same line confirmed again: nothing to do
+        fresh.append(r)
+    if len({r.seller_id for r in fresh}) != len(fresh):
+        raise Rejected(Reason.CONFIRMATION_MISMATCH, "a seller appears twice in one confirmation")
+    if not fresh:
+        raise NoOp(f"every line of this confirmation of {e.batch_id} is already confirmed")
+    cur, in_flight = batch.currency, accounts.payout_in_flight(e.batch_id)
+    settled = {r.seller_id: [r.amount, r.bank_reference] for r in fresh if r.status == "SETTLED"}
+    failed = {r.seller_id: [r.amount, r.reason] for r in fresh if r.status == "FAILED"}
+    postings = [debit(in_flight, cur, sum(r.amount for r in fresh))]
+    if settled:
+        postings.append(credit(accounts.POOL_PAYOUTS, cur, sum(a for a, _ in settled.values())))
+    postings += [credit(accounts.seller_payable(s), cur, a) for s, (a, _) in failed.items()]
+    txn = Transaction(transaction_id_for(e.event_id), "payout_confirmation", e.event_id, e.occurred_at,
+                      tuple(postings), batch_id=e.batch_id, reverses_transaction_id=None,
+                      metadata={"batch_date": batch.batch_date, "settled": _dumps(settled),
+                                "failed": _dumps(failed)})
+    check_transaction(txn)
+    return txn

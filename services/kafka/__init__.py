@@ -1,1 +1,0 @@
-"""Kafka adapter: topics, client configuration, message shape."""

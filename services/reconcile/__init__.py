@@ -1,1 +1,0 @@
-"""Reconciliation: gateway settlement reports and bank statements against the journal."""

@@ -1,0 +1,90 @@
+"""The demo's storyline: a marketplace month in a few minutes.
+
+Seller profiles; a first day of orders, some of whose refunds and disputes arrive
+before their captures (separate topics); refunds and disputes in escrow; the release
+scheduler releasing the day after its escrow window; refunds and disputes after
+release; today's orders, still in escrow; and a payout day whose bank fails a few
+transfers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+import psycopg
+import structlog
+
+from pathlib import Path
+
+from services.entrypoints import bootstrap
+
+from services.runtime import progress
+from services.simulators import bank
+from services.payouts import scheduler as payouts
+from services.adapters.kafka import topics
+from services.release import scheduler
+from services.entrypoints.settings import Settings
+from services.adapters.kafka.publish import messy_deliveries, publish
+from services.simulators.storefront import after_sales, marketplace_day, seller_profiles
+from services.adapters.avro import SchemaRegistry
+
+log = structlog.get_logger()
+
+
+def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, sellers: int,
+        window_days: int, out_dir: Path, say=print) -> None:
+    registry, producer = SchemaRegistry.from_dir(), bootstrap.producer(settings)
+    t = settings.topic
+    first_day = today - timedelta(days=window_days + 10)
+    release_at = datetime.combine(first_day + timedelta(days=window_days + 1), time(6), tzinfo=timezone.utc)
+    day1 = marketplace_day(first_day, orders, sellers, seed=first_day.toordinal())
+    later = after_sales(day1, seed=first_day.toordinal(), release_at=release_at)
+
+    def wait():
+        progress.wait_caught_up(settings, conn, timeout_s=300)
+
+    profiles = seller_profiles(sellers, seed=7, effective=datetime.combine(first_day - timedelta(days=60), time(0),
+                                                                          tzinfo=timezone.utc))
+    publish(producer, t(topics.SELLERS), registry, profiles, name="SellerProfileUpdated")
+    say(f"{len(profiles)} seller profiles (withholding rates, payout minimums, holds)")
+
+    early = later.refunds_in_escrow[:10]  # these arrive before their captures
+    publish(producer, t(topics.REFUNDS), registry, early, name="RefundIssued")
+    publish(producer, t(topics.ORDERS), registry, day1)
+    m = messy_deliveries(producer, t(topics.ORDERS), registry, day1)
+    publish(producer, t(topics.REFUNDS), registry, later.refunds_in_escrow[10:], name="RefundIssued")
+    publish(producer, t(topics.DISPUTES), registry, later.disputes_opened, name="DisputeOpened")
+    publish(producer, t(topics.DISPUTES), registry, later.disputes_resolved, name="DisputeResolved")
+    say(f"{first_day}: {len(day1)} orders captured; {len(later.refunds_in_escrow)} refunds in escrow "
+        f"({len(early)} published before their captures); {len(later.disputes_opened)} disputes opened and resolved; "
+        f"{m.duplicates} redeliveries, {m.conflicts} conflicting duplicate, {m.poison} poison messages")
+    wait()
+
+    n = scheduler.run_once(settings, conn, producer, registry, release_at)
+    say(f"{release_at:%Y-%m-%d %H:%M}: release scheduler asked to release {n} orders past their {window_days}-day window")
+    wait()
+
+    publish(producer, t(topics.REFUNDS), registry, later.refunds_after_release, name="RefundIssued")
+    publish(producer, t(topics.DISPUTES), registry, later.disputes_after_release, name="DisputeOpened")
+    publish(producer, t(topics.DISPUTES), registry, later.resolved_after_release, name="DisputeResolved")
+    say(f"after release: {len(later.refunds_after_release)} partial refunds clawed back from sellers, "
+        f"{len(later.disputes_after_release)} disputes on released orders")
+
+    day2 = marketplace_day(today, orders, sellers, seed=today.toordinal())
+    publish(producer, t(topics.ORDERS), registry, day2)
+    open_disputes = after_sales(day2, seed=today.toordinal(), release_at=release_at).disputes_opened
+    publish(producer, t(topics.DISPUTES), registry, open_disputes, name="DisputeOpened")
+    say(f"{today}: {len(day2)} orders captured, in escrow until {today + timedelta(days=window_days)}; "
+        f"{len(open_disputes)} disputes still open")
+    wait()
+
+    as_of = datetime.combine(today, time(6), tzinfo=timezone.utc)
+    created = payouts.run(settings, conn, producer, registry, today, as_of, out_dir)
+    wait()
+    for batch_id in created:
+        pain = (out_dir / f"{batch_id}.pain001.xml").read_bytes()
+        batch, results = bank.settle(settings, producer, registry, pain, failure_rate=0.08, seed=today.toordinal(),
+                                     parts=2, at=as_of + timedelta(hours=4))
+        failed = sum(r["status"] == "FAILED" for r in results)
+        say(f"payout day {today}: {batch_id} paid {len(batch.lines)} sellers ({out_dir / batch_id}.pain001.xml); "
+            f"the bank settled {len(results) - failed} and failed {failed}, confirming in 2 messages")
+    wait()

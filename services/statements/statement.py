@@ -1,0 +1,122 @@
+"""A seller's statement from the journal: opening balance, every movement (capture
+share, release, withholding, refund, dispute, payout with its bank reference) and a
+running balance, closing balance. Balance = escrow + on hold + payable + in flight:
+everything the marketplace owes the seller and has not paid out. It ties out to
+seller_balances."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import psycopg
+
+from services.domain.money import format_minor
+from services.statements import reports
+
+COLUMNS = ("escrow", "on_hold", "payable", "in_flight", "paid_out")
+
+
+@dataclass
+class Movement:
+    seq: int
+    at: datetime
+    what: str
+    reference: str
+    delta: dict  # column -> amount
+
+    @property
+    def balance_change(self) -> int:
+        return sum(v for k, v in self.delta.items() if k != "paid_out")
+
+
+def _candidates(conn: psycopg.Connection, seller: str) -> list[tuple]:
+    return conn.execute(
+        "SELECT t.seq, t.occurred_at, t.kind, t.order_id, t.batch_id, t.metadata,"
+        " array_agg(p.account ORDER BY p.ctid), array_agg(p.currency ORDER BY p.ctid), array_agg(p.amount_minor ORDER BY p.ctid)"
+        " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.seq IN ("
+        "  SELECT seq FROM journal_postings WHERE account LIKE 'seller:%%' AND account = %s"
+        "  UNION SELECT seq FROM journal_postings WHERE account LIKE %s"
+        "  UNION SELECT seq FROM journal_transactions WHERE kind IN ('dispute_resolved', 'payout_confirmation')"
+        "   AND metadata::text LIKE %s)"
+        " GROUP BY t.seq ORDER BY t.seq",
+        (f"seller:{seller}:payable", f"order:%:escrow:seller:{seller}", f"%{seller}%"),
+    ).fetchall()
+
+
+def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]]:
+    """currency -> movements, in journal order."""
+    out: dict[str, list[Movement]] = {}
+    for seq, at, kind, order_id, batch_id, md, accounts, currencies, amounts in _candidates(conn, seller):
+        cur = currencies[0]
+        d = dict.fromkeys(COLUMNS, 0)
+        for account, amount in zip(accounts, amounts):
+            if account == f"seller:{seller}:payable":
+                d["payable"] -= amount
+            elif account.endswith(f":escrow:seller:{seller}") and account.startswith("order:"):
+                d["escrow"] -= amount
+        hold = json.loads(md.get("hold", "{}")).get(seller)
+        if hold:
+            d["on_hold"] += int(hold)
+        ref = order_id or batch_id or ""
+        rows = []
+        if kind == "payout_batch":
+            d["in_flight"] += int(json.loads(md["lines"]).get(seller, 0))
+            rows.append(Movement(seq, at, "payout batch", ref, d))
+        elif kind == "payout_confirmation":
+            settled = json.loads(md["settled"]).get(seller)
+            failed = json.loads(md["failed"]).get(seller)
+            if settled:
+                d["in_flight"] -= settled[0]
+                d["paid_out"] += settled[0]
+                rows.append(Movement(seq, at, "payout settled", f"{ref} bank ref {settled[1]}", d))
+            elif failed:
+                d["in_flight"] -= failed[0]
+                rows.append(Movement(seq, at, "payout failed", f"{ref} reason {failed[1]}", d))
+        elif kind == "release":
+            w = int(json.loads(md.get("withholding", "{}")).get(seller, 0))
+            d["payable"] += w
+            rows.append(Movement(seq, at, "release", ref, d))
+            if w:
+                rows.append(Movement(seq, at, "withholding", ref, {**dict.fromkeys(COLUMNS, 0), "payable": -w}))
+        else:
+            label = {"capture": "capture share", "refund": "refund (in escrow)",
+                     "refund_after_release": "refund (claw-back)", "dispute_opened": "dispute opened",
+                     "dispute_resolved": f"dispute {md.get('outcome', 'resolved')}"}.get(kind, kind)
+            rows.append(Movement(seq, at, label, ref, d))
+        out.setdefault(cur, []).extend(r for r in rows if any(r.delta.values()))
+    return out
+
+
+def render(conn: psycopg.Connection, seller: str, start: date, end: date, currency: str | None,
+           fmt: str = "table") -> tuple[str, dict[str, int]]:
+    """Returns (text, closing balance per currency)."""
+    lo = datetime.combine(start, time(0), tzinfo=timezone.utc)
+    hi = datetime.combine(end, time(0), tzinfo=timezone.utc).replace(hour=23, minute=59, second=59)
+    parts, closing = [], {}
+    for cur, moves in sorted(movements(conn, seller).items()):
+        if currency and cur != currency:
+            continue
+        opening = sum(m.balance_change for m in moves if m.at < lo)
+        balance = opening
+        rows = [("", "", "opening balance", "", *([""] * len(COLUMNS)), opening)]
+        for m in (m for m in moves if lo <= m.at <= hi):
+            balance += m.balance_change
+            rows.append((m.seq, m.at.date().isoformat(), m.what, m.reference, *(m.delta[c] for c in COLUMNS), balance))
+        rows.append(("", "", "closing balance", "", *([""] * len(COLUMNS)), balance))
+        closing[cur] = balance
+        headers = ("seq", "date", "movement", "reference", *COLUMNS, "balance")
+        if fmt == "table":
+            rows = [(*r[:4], *(format_minor(v, cur) if v not in ("", 0) else "" for v in r[4:-1]),
+                     format_minor(r[-1], cur)) for r in rows]
+            parts.append(f"Statement of {seller} in {cur}, {start} to {end}\n\n" + render_table(headers, rows))
+        else:
+            parts.append(render_table(headers, rows, "csv"))
+    if not parts:
+        return f"no movements for {seller}", closing
+    return "\n\n".join(parts), closing
+
+
+def render_table(headers, rows, fmt="table"):
+    return reports.render(headers, rows, fmt, right=range(4, 10))

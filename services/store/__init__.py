@@ -1,1 +1,0 @@
-"""PostgreSQL adapter: the event store, consumer offsets, exceptions and migrations."""

@@ -1,1 +1,0 @@
-"""A simulated storefront that publishes a realistic marketplace day."""

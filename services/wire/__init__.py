@@ -1,1 +1,0 @@
-"""Adapters for the wire format: Avro single-object encoding."""
