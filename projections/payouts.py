@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 import psycopg
@@ -28,14 +27,14 @@ def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
         b["seq"] = p.seq
         d = b["d"]
         if t.kind == "payout_batch":
-            for seller, amount in json.loads(t.metadata["lines"]).items():
+            for seller, amount in t.metadata["lines"].items():
                 d[0] += 1
                 d[1] += int(amount)
                 lines[(t.batch_id, seller)] = {"currency": cur, "amount": int(amount), "status": "in_flight",
                                                "ref": None, "reason": None, "seq": p.seq}
             continue
         for status, key in (("settled", "settled"), ("failed", "failed")):
-            for seller, (amount, note) in json.loads(t.metadata[key]).items():
+            for seller, (amount, note) in t.metadata[key].items():
                 d[2] += 1
                 d[3 if status == "settled" else 4] += amount
                 lines[(t.batch_id, seller)] = {"currency": cur, "amount": amount, "status": status,

@@ -3,7 +3,6 @@ withheld and on hold, per currency."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 import psycopg
@@ -26,7 +25,7 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
         for key, col, sign in _ATTRIBUTED:
             if key in t.metadata:
                 currency = t.postings[0].currency
-                for seller, amount in json.loads(t.metadata[key]).items():
+                for seller, amount in t.metadata[key].items():
                     row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
                     row[col] += sign * int(amount)
                     row[-1] = p.seq
@@ -34,11 +33,11 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
             currency = t.postings[0].currency
             moves = []
             if t.kind == "payout_batch":
-                moves = [(s, _IN_FLIGHT, int(a)) for s, a in json.loads(t.metadata["lines"]).items()]
+                moves = [(s, _IN_FLIGHT, int(a)) for s, a in t.metadata["lines"].items()]
             else:
-                for s, (a, _ref) in json.loads(t.metadata["settled"]).items():
+                for s, (a, _ref) in t.metadata["settled"].items():
                     moves += [(s, _IN_FLIGHT, -a), (s, _PAID_OUT, a)]
-                moves += [(s, _IN_FLIGHT, -a) for s, (a, _r) in json.loads(t.metadata["failed"]).items()]
+                moves += [(s, _IN_FLIGHT, -a) for s, (a, _r) in t.metadata["failed"].items()]
             for seller, col, amount in moves:
                 row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
                 row[col] += amount

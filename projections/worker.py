@@ -13,13 +13,14 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from services.runtime import faults
 from services.domain.errors import PermanentError, Rejected
-from services.domain.journal import PostedTransaction, Posting, Transaction
+from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 from services.adapters.postgres import db
 from services.adapters.postgres.journal import transaction_uuid
 from services.adapters.avro import SchemaRegistry
 
 from projections import account_balances, order_escrow, payouts, seller_balances
+from services.adapters import metadata
 
 log = structlog.get_logger()
 NAME = "read_models"
@@ -32,14 +33,14 @@ def posted_from_record(r: dict) -> PostedTransaction:
         recorded_at=r["recorded_at"],
         transaction=Transaction(
             transaction_id=transaction_uuid(r["transaction_id"]),
-            kind=r["kind"],
+            kind=TxKind(r["kind"]),
             event_id=r["event_id"],
             occurred_at=r["occurred_at"],
             postings=tuple(Posting(x["account"], x["currency"], x["amount"]) for x in r["postings"]),
             order_id=r["order_id"],
             batch_id=r["batch_id"],
             reverses_transaction_id=transaction_uuid(r["reverses_transaction_id"]),
-            metadata=dict(r["metadata"]),
+            metadata=metadata.decode(r["metadata"]),
         ),
     )
 

@@ -34,7 +34,7 @@ from services.domain.rules.capture import Policy, handle_order_captured
 from services.domain.events import OrderCaptured
 from services.adapters.kafka.topics import ensure_topics, ORDERS
 from services.posting.batch import digest
-from services.posting.registry import HANDLERS
+from services.posting.registry import BY_NAME
 from services.statements.reports import table
 from services.entrypoints.settings import ROOT, Settings
 from services.adapters.postgres import journal
@@ -207,7 +207,7 @@ def _database_alone(url: str, records: list[dict], batch: int) -> dict:
       has-postings triggers): what no posting consumer can exceed on this machine,
       since it must write exactly these rows there."""
     policy = Policy()
-    capture = HANDLERS["OrderCaptured"]
+    capture = BY_NAME["OrderCaptured"]
     staged = [Staged(handle_order_captured(e, policy), digest(capture.identity(e)))
               for e in map(OrderCaptured.from_record, records)]
     chunks, seq, chain = [], 1, GENESIS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import NamedTuple
 
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 _IDS = re.compile(r"[A-Za-z0-9_.\-]{1,128}(?: [A-Za-z0-9_.\-]{1,128})*")  # space-separated
@@ -100,6 +101,61 @@ def natural_balance(account: str, debits_minor: int, credits_minor: int) -> int:
     if kind_of(account) in DEBIT_NORMAL:
         return debits_minor - credits_minor
     return credits_minor - debits_minor
+
+
+# -- reading addresses back: the only place that takes them apart ----------------------
+
+class Escrow(NamedTuple):
+    """An order's escrow account, parsed: part is seller | platform | shipping."""
+
+    order_id: str
+    part: str
+    seller_id: str | None
+
+
+def is_address(account: str) -> bool:
+    """Two or more ':'-separated ids."""
+    parts = account.split(":")
+    return len(parts) >= 2 and all(is_valid_id(p) for p in parts)
+
+
+def escrow_of(account: str) -> Escrow | None:
+    """'order:O:escrow:seller:S' -> Escrow(O, 'seller', S); ':escrow:platform' and
+    ':escrow:shipping' -> Escrow(O, part, None); any other account -> None."""
+    parts = account.split(":")
+    if len(parts) < 4 or parts[0] != "order" or parts[2] != "escrow":
+        return None
+    if parts[3] == "seller" and len(parts) == 5:
+        return Escrow(parts[1], "seller", parts[4])
+    if parts[3] in ("platform", "shipping") and len(parts) == 4:
+        return Escrow(parts[1], parts[3], None)
+    return None
+
+
+def order_of(account: str) -> str | None:
+    """The order an 'order:{id}:...' account belongs to."""
+    if account.startswith("order:"):
+        return account.split(":", 2)[1]
+    return None
+
+
+def payable_seller(account: str) -> str | None:
+    """'seller:S:payable' -> S."""
+    parts = account.split(":")
+    if len(parts) == 3 and parts[0] == "seller" and parts[2] == "payable":
+        return parts[1]
+    return None
+
+
+def escrow_seller_of(account: str) -> str | None:
+    """'order:O:escrow:seller:S' -> S."""
+    e = escrow_of(account)
+    return e.seller_id if e else None
+
+
+def seller_of(account: str) -> str | None:
+    """The seller a payable or a seller escrow account belongs to."""
+    return payable_seller(account) or escrow_seller_of(account)
 
 
 def family_of(account: str) -> str:

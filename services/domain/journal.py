@@ -6,7 +6,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 # Transaction ids are derived from the source event id, so re-posting the same
 # event can never mint a second id.
@@ -19,6 +20,30 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 def transaction_id_for(event_id: str) -> uuid.UUID:
     """uuid5(_NAMESPACE, event_id), computed without uuid5's per-call overhead."""
     return uuid.UUID(bytes=hashlib.sha1(_NAMESPACE_BYTES + event_id.encode()).digest()[:16], version=5)
+
+
+class TxKind(StrEnum):
+    """What a journal transaction records (its `kind` column)."""
+
+    CAPTURE = "capture"
+    RELEASE = "release"
+    REFUND = "refund"
+    REFUND_AFTER_RELEASE = "refund_after_release"
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_RESOLVED = "dispute_resolved"
+    PAYOUT_BATCH = "payout_batch"
+    PAYOUT_CONFIRMATION = "payout_confirmation"
+    GATEWAY_DEPOSIT = "gateway_deposit"
+    ADJUSTMENT = "adjustment"
+
+
+ORDER_KINDS = frozenset({TxKind.CAPTURE, TxKind.RELEASE, TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE,
+                         TxKind.DISPUTE_OPENED, TxKind.DISPUTE_RESOLVED})
+REFUND_KINDS = frozenset({TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE})
+
+# Metadata values are typed here (str, int, or a dict/list of them for what is per
+# seller or per part); adapters turn the structured ones into JSON text and back.
+Metadata = dict[str, Any]
 
 
 class Posting(NamedTuple):
@@ -41,14 +66,14 @@ def credit(account: str, currency: str, amount_minor: int) -> Posting:
 @dataclass(frozen=True, slots=True)
 class Transaction:
     transaction_id: uuid.UUID
-    kind: str
+    kind: TxKind
     event_id: str
     occurred_at: datetime
     postings: tuple[Posting, ...]
     order_id: str | None = None
     batch_id: str | None = None
     reverses_transaction_id: uuid.UUID | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: Metadata = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

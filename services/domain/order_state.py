@@ -5,13 +5,12 @@ the orders in a batch and keeps it current as the batch's transactions are stage
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.domain import accounts
-from services.domain.journal import Transaction
+from services.domain.journal import Transaction, TxKind
 
 
 # After release an order's money sits in parts: per seller a payable part and a
@@ -47,10 +46,6 @@ def part_account(part: str) -> str:
     if kind == WITHHOLDING:
         return accounts.TAX_WITHHOLDING
     return accounts.REVENUE_TAKERATE if kind == PLATFORM else accounts.PAYABLE_SHIPPING
-
-
-def dumps_parts(parts: dict[str, int]) -> str:
-    return json.dumps({k: v for k, v in parts.items() if v}, separators=(",", ":"), sort_keys=True)
 
 
 @dataclass
@@ -109,6 +104,10 @@ class OrderState:
         prefix = f"order:{self.order_id}:escrow:"
         return {a: b for a, b in self.balances.items() if a.startswith(prefix)}
 
+    def sellers_in_escrow(self) -> list[str]:
+        """The sellers with an escrow account on this order."""
+        return [s for s in map(accounts.escrow_seller_of, self.escrow()) if s]
+
     def apply(self, t: Transaction) -> None:
         """Fold one of this order's transactions (in journal order)."""
         own = f"order:{self.order_id}:"
@@ -116,7 +115,7 @@ class OrderState:
             if account.startswith(own):
                 self.balances[account] = self.balances.get(account, 0) - amount  # liabilities
         md = t.metadata
-        if t.kind == "capture":
+        if t.kind == TxKind.CAPTURE:
             self.capture_txn = t.transaction_id
             self.currency = t.postings[0].currency
             self.gateway = md.get("gateway")
@@ -124,27 +123,29 @@ class OrderState:
             self.release_due_at = datetime.fromisoformat(due) if isinstance(due, str) else due
             if "platform_fees" in md:
                 self.platform_fees_left = {k: int(v) for k, v in _json(md["platform_fees"]).items()}
-        elif t.kind == "release":
+        elif t.kind == TxKind.RELEASE:
             self.release_txn = t.transaction_id
             withheld = _json(md.get("withholding"))
             for account, _c, amount in t.postings:
-                parts = account.split(":")
-                if amount > 0 and parts[2:4] == ["escrow", "seller"]:
-                    w = int(withheld.get(parts[4], 0))
-                    self._move_parts({payable_part(parts[4]): amount - w, withholding_part(parts[4]): w}, 1)
-                elif amount > 0 and parts[2:4] == ["escrow", "platform"]:
-                    self._move_parts({PLATFORM: amount}, 1)
-                elif amount > 0 and parts[2:4] == ["escrow", "shipping"]:
-                    self._move_parts({SHIPPING: amount}, 1)
-        elif t.kind == "refund":
+                escrow = accounts.escrow_of(account) if amount > 0 else None
+                if escrow is None:
+                    continue
+                if escrow.part == "seller":
+                    s = escrow.seller_id
+                    w = int(withheld.get(s, 0))
+                    self._move_parts({payable_part(s): amount - w, withholding_part(s): w}, 1)
+                else:
+                    self._move_parts({PLATFORM if escrow.part == "platform" else SHIPPING: amount}, 1)
+        elif t.kind == TxKind.REFUND:
             self._fees_refunded(md)
-        elif t.kind == "refund_after_release":
+        elif t.kind == TxKind.REFUND_AFTER_RELEASE:
             self._move_parts(_json(md.get("parts")) or _legacy_clawback(t), -1)
             self._fees_refunded(md)
-        elif t.kind == "dispute_opened":
+        elif t.kind == TxKind.DISPUTE_OPENED:
             taken = _json(md.get("parts"))
             if not taken and md.get("phase") == "released":  # journals before parts were recorded
-                taken = {payable_part(a.split(":")[1]): x for a, _, x in t.postings if a.startswith("seller:")}
+                taken = {payable_part(accounts.payable_seller(a)): x for a, _, x in t.postings
+                         if accounts.payable_seller(a)}
             self._move_parts(taken, -1)
             self.open_disputes[md["dispute_id"]] = OpenDispute(
                 t.transaction_id,
@@ -153,7 +154,7 @@ class OrderState:
                 {k: int(v) for k, v in _json(md.get("hold")).items()},
                 {k: int(v) for k, v in taken.items()},
             )
-        elif t.kind == "dispute_resolved":
+        elif t.kind == TxKind.DISPUTE_RESOLVED:
             opened = self.open_disputes.pop(md["dispute_id"], None)
             self.resolved_disputes.add(md["dispute_id"])
             if opened is not None and md.get("outcome") == "won":
@@ -165,8 +166,8 @@ def _legacy_clawback(t: Transaction) -> dict[str, int]:
     clawed = _json(t.metadata.get("withholding_clawback"))
     taken: dict[str, int] = {withholding_part(s): int(w) for s, w in clawed.items()}
     for account, _c, amount in t.postings:
-        if account.startswith("seller:") and amount > 0:
-            taken[payable_part(account.split(":")[1])] = amount
+        if accounts.payable_seller(account) and amount > 0:
+            taken[payable_part(accounts.payable_seller(account))] = amount
         elif account == accounts.REVENUE_TAKERATE:
             taken[PLATFORM] = amount
         elif account == accounts.PAYABLE_SHIPPING:
@@ -175,9 +176,8 @@ def _legacy_clawback(t: Transaction) -> dict[str, int]:
 
 
 def _json(value) -> dict:
-    if not value:
-        return {}
-    return json.loads(value) if isinstance(value, str) else dict(value)
+    """A structured metadata value (the adapters decode the JSON), or {} when absent."""
+    return dict(value) if value else {}
 
 
 def fold(order_id: str, txns: list[Transaction]) -> OrderState:

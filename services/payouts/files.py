@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ def load_batch(conn: psycopg.Connection, batch_id: str) -> Batch:
     if not txns:
         raise PermanentError(f"no payout batch {batch_id} in the journal")
     t = txns[0]
-    lines = json.loads(t.metadata["lines"])
+    lines = t.metadata["lines"]
     book = profiles.load(conn, sorted(lines))
     out = []
     for seller, amount in sorted(lines.items()):

@@ -12,21 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from services.domain import bounds
-from services.domain.accounts import is_valid_id
-from services.domain.rules.adjustments import handle_manual_adjustment
+from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres.journal import Staged
+from services.adapters.postgres.rejections import RejectedMessage
+from services.domain import accounts, bounds
+from services.domain.batch_state import BatchState
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
-from services.domain.rules.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
-                                       handle_release_escrow)
 from services.domain.order_state import OrderState
-from services.domain.rules.payouts import BatchState, handle_create_payout_batch, handle_payout_batch_confirmed
-from services.domain.rules.capture import Policy, handle_order_captured, handle_settle_gateway_deposit
-from services.adapters.postgres.rejections import RejectedMessage
-from services.adapters.postgres.journal import Staged
-from services.adapters.avro import SchemaRegistry
-
-from services.posting.registry import HANDLERS, Handler
+from services.domain.rules.capture import Policy
+from services.posting.registry import BY_NAME, EventType
 
 
 class Inbound(NamedTuple):
@@ -40,7 +35,7 @@ class Inbound(NamedTuple):
 
 class Decoded(NamedTuple):
     msg: Inbound
-    handler: Handler
+    type: EventType
     event: Any
     event_id: str
     digest: bytes
@@ -102,8 +97,8 @@ class Context:
         if not self.payables:  # loaded only for a payout batch
             return
         for account, currency, amount in txn.postings:
-            if account.startswith("seller:") and currency in self.payables:
-                seller = account.split(":")[1]
+            seller = accounts.payable_seller(account) if currency in self.payables else None
+            if seller:
                 book = self.payables[currency]
                 book[seller] = book.get(seller, 0) - amount
 
@@ -148,18 +143,18 @@ def decode_value(value: bytes | None, registry: SchemaRegistry) -> tuple:
         name, record = registry.decode(value)
     except Rejected as r:
         return (UNDECODABLE, r.reason, r.detail, None, None)
-    handler = HANDLERS.get(name)
+    event_type = BY_NAME.get(name)
     try:
-        if handler is None:
+        if event_type is None:
             raise ValueError(f"no posting rule for {name}")
-        event = handler.from_record(record)
+        event = event_type.from_record(record)
     except Exception as e:  # a record the event cannot be built from, whatever the cause
         return (BAD_RECORD, name, f"{name}: {e!r}", record.get("event_id"), record.get("order_id"))
     try:
         bounds.check_event(event)
     except bounds.OutOfBounds as e:
         return (OUT_OF_BOUNDS, name, str(e), record.get("event_id"), record.get("order_id"))
-    return (DECODED, name, event, record["event_id"], digest(handler.identity(event)))
+    return (DECODED, name, event, record["event_id"], digest(event_type.identity(event)))
 
 
 def finish_decode(msg: Inbound, decoded: tuple, topic_of: Callable[[str], str]) -> Decoded | RejectedMessage:
@@ -168,47 +163,18 @@ def finish_decode(msg: Inbound, decoded: tuple, topic_of: Callable[[str], str]) 
     tag, name, a, b, c = decoded
     if tag == UNDECODABLE:
         return _reject(msg, name, a)
-    handler = HANDLERS.get(name)
-    if handler is None or topic_of(handler.topic) != msg.topic:
+    event_type = BY_NAME.get(name)
+    if event_type is None or topic_of(event_type.topic) != msg.topic:
         return _reject(msg, Reason.SCHEMA_INVALID, f"no posting rule for {name} on {msg.topic}", b, c)
     if tag == BAD_RECORD:
         return _reject(msg, Reason.SCHEMA_INVALID, a, b)
     if tag == OUT_OF_BOUNDS:
         return _reject(msg, Reason.OUT_OF_BOUNDS, a, b, c)
-    return Decoded(msg, handler, a, b, c)
+    return Decoded(msg, event_type, a, b, c)
 
 
 def decode(msg: Inbound, registry: SchemaRegistry, topic_of: Callable[[str], str]) -> Decoded | RejectedMessage:
     return finish_decode(msg, decode_value(msg.value, registry), topic_of)
-
-
-def _transaction(d: Decoded, ctx: Context):
-    e, kind = d.event, d.handler.kind
-    if kind == "capture":  # by far the most frequent
-        if ctx.order(e.order_id).captured:
-            raise Rejected(Reason.DUPLICATE_CONFLICT, f"order {e.order_id} was already captured by another event")
-        return handle_order_captured(e, ctx.policy)
-    if kind == "adjustment":
-        return handle_manual_adjustment(e)
-    if kind == "deposit":
-        return handle_settle_gateway_deposit(e)
-    if kind == "payout_batch":
-        payables = ctx.payables.get(e.currency, {})
-        profiles = {s: ctx.profile_at(s, e.occurred_at) for s in payables}
-        return handle_create_payout_batch(e, ctx.batch(e.batch_id), payables, profiles)
-    if kind == "payout_confirmation":
-        return handle_payout_batch_confirmed(e, ctx.batch(e.batch_id))
-    state = ctx.order(e.order_id)
-    if kind == "refund":
-        return handle_refund_issued(e, state)
-    if kind == "dispute_opened":
-        return handle_dispute_opened(e, state)
-    if kind == "dispute_resolved":
-        return handle_dispute_resolved(e, state)
-    if kind == "release":
-        sellers = [a.split(":")[4] for a in state.escrow() if a.split(":")[3] == "seller"]
-        return handle_release_escrow(e, state, ctx.withholding_bp(sellers, e.occurred_at))
-    raise AssertionError(f"no rule for {kind}")
 
 
 def quarantined(msg: Inbound, detail: str, event_id: str | None = None,
@@ -222,15 +188,6 @@ def _summary(e: Exception) -> str:
     frames = traceback.extract_tb(e.__traceback__)[-3:]
     where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
     return f"{type(e).__name__}: {e} (at {where})"
-
-
-def _profile(e: SellerProfileUpdated) -> None:
-    if not is_valid_id(e.seller_id):
-        raise Rejected(Reason.INVALID_FIELD, f"seller_id {e.seller_id!r} is not a usable id")
-    if not 0 <= e.withholding_rate_bp <= 10_000:
-        raise Rejected(Reason.INVALID_FIELD, f"withholding rate {e.withholding_rate_bp} bp is not within 0..10000")
-    if e.payout_minimum < 0:
-        raise Rejected(Reason.NEGATIVE_AMOUNT, f"payout minimum is negative: {e.payout_minimum}")
 
 
 def apply_rules(decoded: list[Decoded | RejectedMessage], ctx: Context, out: Outcome | None = None) -> Outcome:
@@ -251,15 +208,14 @@ def apply_rules(decoded: list[Decoded | RejectedMessage], ctx: Context, out: Out
                                             d.event_id, d.order_id))
             continue
         try:
-            if d.handler.kind == "profile":
-                _profile(d.event)
-                ctx.profiles.setdefault(d.event.seller_id, []).append(d.event)
-                ctx.profiles[d.event.seller_id].sort(key=lambda p: p.occurred_at)
-                out.profiles.append((d.event, d.digest))
+            result = d.type.rule(d.event, ctx)
+            if isinstance(result, SellerProfileUpdated):
+                ctx.profiles.setdefault(result.seller_id, []).append(result)
+                ctx.profiles[result.seller_id].sort(key=lambda p: p.occurred_at)
+                out.profiles.append((result, d.digest))
             else:
-                txn = _transaction(d, ctx)
-                ctx.observe(txn)
-                out.staged.append(Staged(txn, d.digest))
+                ctx.observe(result)
+                out.staged.append(Staged(result, d.digest))
         except Rejected as r:
             out.rejected.append(_reject(d.msg, r.reason, r.detail, d.event_id, d.order_id))
             continue

@@ -29,7 +29,9 @@ from services.domain.errors import PermanentError, TransientError
 from services.domain.rules.capture import Policy
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 from services.domain.order_state import fold
-from services.domain.rules.payouts import fold_batch
+from services.domain.batch_state import fold_batch
+from services.domain.events import SellerProfileUpdated
+from services.posting.registry import Needs
 from services.adapters.postgres import db
 from services.adapters.postgres import journal
 from services.adapters.postgres import offsets
@@ -259,7 +261,7 @@ class PostingConsumer:
         flight = self.pending[1].outcome
         if flight.parked or flight.settled:
             return True
-        return any(isinstance(d, Decoded) and d.handler.kind == "payout_batch" for d in decoded)
+        return any(isinstance(d, Decoded) and Needs.PAYABLES in d.type.needs for d in decoded)
 
     def _context(self, decoded: list[Decoded], carry: Context | None, lookups: Lookups | None = None) -> Context:
         """What the rules read for these events: digests, order states, profiles. What the
@@ -268,7 +270,7 @@ class PostingConsumer:
         carry = carry or Context(self.policy, {}, {}, {})
         conn = self.reader
         ids = [d.event_id for d in decoded]
-        order_ids = {d.order_id for d in decoded if d.order_id}
+        order_ids = {d.event.order_id for d in decoded if Needs.ORDER in d.type.needs}
         digests = {i: carry.digests[i] for i in ids if i in carry.digests}
         orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
         if lookups is None:
@@ -277,14 +279,14 @@ class PostingConsumer:
         for i, d in lookups.digests.items():
             digests.setdefault(i, d)
         orders.update({oid: fold(oid, txns) for oid, txns in lookups.orders.items() if oid not in orders})
-        sellers = {a.split(":")[4] for st in orders.values() for a in st.escrow() if ":escrow:seller:" in a}
-        sellers |= {d.event.seller_id for d in decoded if d.handler.kind == "profile"}
-        batch_ids = {d.event.batch_id for d in decoded if d.handler.kind in ("payout_batch", "payout_confirmation")}
+        sellers = {s for st in orders.values() for s in st.sellers_in_escrow()}
+        sellers |= {d.event.seller_id for d in decoded if isinstance(d.event, SellerProfileUpdated)}
+        batch_ids = {d.event.batch_id for d in decoded if Needs.BATCH in d.type.needs}
         batches = {b: carry.batches[b] for b in batch_ids if b in carry.batches}
         loaded = journal.batch_transactions(conn, [b for b in batch_ids if b not in batches])
         batches.update({b: fold_batch(b, txns) for b, txns in loaded.items()})
         payables = {d.event.currency: journal.payables(conn, d.event.currency)
-                    for d in decoded if d.handler.kind == "payout_batch"}
+                    for d in decoded if Needs.PAYABLES in d.type.needs}
         for book in payables.values():
             sellers |= set(book)
         known = {s: carry.profiles[s] for s in sellers if s in carry.profiles}

@@ -22,6 +22,7 @@ from services.runtime.runloop import Stop, with_retries
 from services.adapters.postgres import db
 from services.adapters.postgres import journal
 from services.adapters.avro import SchemaRegistry
+from services.adapters import metadata
 
 log = structlog.get_logger()
 STREAM = "journal"
@@ -39,7 +40,7 @@ def journal_record(p: PostedTransaction) -> dict:
         "batch_id": t.batch_id,
         "reverses_transaction_id": str(t.reverses_transaction_id) if t.reverses_transaction_id else None,
         "recorded_at": p.recorded_at,
-        "metadata": {k: str(v) for k, v in t.metadata.items()},
+        "metadata": metadata.encode(t.metadata),
         "postings": [{"account": x.account, "currency": x.currency, "amount": x.amount_minor} for x in t.postings],
     }
 

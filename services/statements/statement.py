@@ -6,7 +6,6 @@ seller_balances."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
@@ -14,6 +13,7 @@ import psycopg
 
 from services.domain.money import format_minor
 from services.statements import reports
+from services.adapters import metadata
 
 COLUMNS = ("escrow", "on_hold", "payable", "in_flight", "paid_out")
 
@@ -48,7 +48,8 @@ def _candidates(conn: psycopg.Connection, seller: str) -> list[tuple]:
 def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]]:
     """currency -> movements, in journal order."""
     out: dict[str, list[Movement]] = {}
-    for seq, at, kind, order_id, batch_id, md, accounts, currencies, amounts in _candidates(conn, seller):
+    for seq, at, kind, order_id, batch_id, stored, accounts, currencies, amounts in _candidates(conn, seller):
+        md = metadata.decode(stored)
         cur = currencies[0]
         d = dict.fromkeys(COLUMNS, 0)
         for account, amount in zip(accounts, amounts):
@@ -56,17 +57,17 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
                 d["payable"] -= amount
             elif account.endswith(f":escrow:seller:{seller}") and account.startswith("order:"):
                 d["escrow"] -= amount
-        hold = json.loads(md.get("hold", "{}")).get(seller)
+        hold = md.get("hold", {}).get(seller)
         if hold:
             d["on_hold"] += int(hold)
         ref = order_id or batch_id or ""
         rows = []
         if kind == "payout_batch":
-            d["in_flight"] += int(json.loads(md["lines"]).get(seller, 0))
+            d["in_flight"] += int(md["lines"].get(seller, 0))
             rows.append(Movement(seq, at, "payout batch", ref, d))
         elif kind == "payout_confirmation":
-            settled = json.loads(md["settled"]).get(seller)
-            failed = json.loads(md["failed"]).get(seller)
+            settled = md["settled"].get(seller)
+            failed = md["failed"].get(seller)
             if settled:
                 d["in_flight"] -= settled[0]
                 d["paid_out"] += settled[0]
@@ -75,7 +76,7 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
                 d["in_flight"] -= failed[0]
                 rows.append(Movement(seq, at, "payout failed", f"{ref} reason {failed[1]}", d))
         elif kind == "release":
-            w = int(json.loads(md.get("withholding", "{}")).get(seller, 0))
+            w = int(md.get("withholding", {}).get(seller, 0))
             d["payable"] += w
             rows.append(Movement(seq, at, "release", ref, d))
             if w:

@@ -162,7 +162,7 @@ def test_the_fast_validity_check_never_differs_from_the_checks_in_order(order_id
 
 def test_a_gateway_settlement_moves_the_net_to_the_bank_and_a_negative_net_back_to_the_gateway():
     from services.domain.events import SettleGatewayDeposit
-    from services.domain.rules.capture import handle_settle_gateway_deposit
+    from services.domain.rules.deposits import handle_settle_gateway_deposit
 
     cmd = SettleGatewayDeposit("deposit:a", T0, "card", "main", "BRL", 19400, "ab" * 32)
     assert sorted(handle_settle_gateway_deposit(cmd).postings) == [("ops:bank:main", "BRL", 19400),

@@ -4,6 +4,8 @@ exception. No I/O: the rules run against an in-memory context."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -18,7 +20,7 @@ from services.domain.errors import Reason
 from services.domain.rules.capture import Policy
 from services.posting import batch as batch_module
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, decode
-from services.posting.registry import HANDLERS
+from services.posting.registry import BY_NAME
 from services.adapters.postgres.rejections import RejectedMessage
 from services.adapters.avro import MAGIC, SCHEMAS_DIR, SchemaRegistry
 from tests.helpers import capture, dispute_opened, refund
@@ -74,8 +76,8 @@ def _header_of(name: str) -> bytes:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(
     st.binary(max_size=200),
-    st.builds(lambda n, body: _header_of(n) + body, st.sampled_from(sorted(HANDLERS)), st.binary(max_size=300)),
-), min_size=1, max_size=8), st.sampled_from(sorted({h.topic for h in HANDLERS.values()})))
+    st.builds(lambda n, body: _header_of(n) + body, st.sampled_from(sorted(BY_NAME)), st.binary(max_size=300)),
+), min_size=1, max_size=8), st.sampled_from(sorted({h.topic for h in BY_NAME.values()})))
 def test_arbitrary_bytes_get_a_reason_code_never_an_exception(values, topic):
     assert_answered([Inbound(topic, 0, i, v) for i, v in enumerate(values)])
 
@@ -155,9 +157,9 @@ def _encoded(name: str, record: dict) -> bytes:
 
 @st.composite
 def absurd_message(draw):
-    name = draw(st.sampled_from(sorted(HANDLERS)))
+    name = draw(st.sampled_from(sorted(BY_NAME)))
     record = draw(_values(_raw_schema(name)))
-    return Inbound(HANDLERS[name].topic, 0, 0, _encoded(name, record))
+    return Inbound(BY_NAME[name].topic, 0, 0, _encoded(name, record))
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -239,10 +241,10 @@ def test_an_event_id_is_unique_across_kinds_of_input_in_memory_too():
 
 
 def test_an_unexpected_error_in_a_rule_rejects_that_message_only(monkeypatch):
-    def broken(e, policy):
+    def broken(e, ctx):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(batch_module, "handle_order_captured", broken)
+    monkeypatch.setitem(BY_NAME, "OrderCaptured", dataclasses.replace(BY_NAME["OrderCaptured"], rule=broken))
     ctx = Context(Policy(), {}, {}, {})
     good = Inbound("marketplace.refunds", 0, 1, REGISTRY.encode("RefundIssued", refund("O_1", "R_1", [("S_1", 1, 0)])))
     bad = Inbound("marketplace.orders", 0, 0, REGISTRY.encode("OrderCaptured", capture("O_1")))
@@ -260,7 +262,7 @@ def test_printable_escapes_control_characters_and_cuts_long_text():
 
 
 def test_every_schema_file_is_known_to_the_tests():
-    assert {p.stem.split(".")[0] for p in SCHEMAS_DIR.rglob("*.avsc")} >= set(HANDLERS)
+    assert {p.stem.split(".")[0] for p in SCHEMAS_DIR.rglob("*.avsc")} >= set(BY_NAME)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -18,7 +18,7 @@ from services.domain.invariants import check_balanced
 from services.domain.journal import PostedTransaction
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
-from services.posting.registry import HANDLERS
+from services.posting.registry import BY_NAME
 from tests.unit.test_capture_rule import T0
 
 ORDERS = ("O_1", "O_2", "O_3")
@@ -61,7 +61,7 @@ class MemoryLedger:
 
 
 def decoded(name, event, n):
-    h = HANDLERS[name]
+    h = BY_NAME[name]
     return Decoded(Inbound(h.topic, 0, n, None), h, event, event.event_id, digest(h.identity(event)))
 
 

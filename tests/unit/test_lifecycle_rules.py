@@ -6,8 +6,9 @@ import pytest
 
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import CaptureLine, DisputeOpened, DisputeResolved, RefundIssued, RefundLine, ReleaseEscrow
-from services.domain.rules.lifecycle import (handle_dispute_opened, handle_dispute_resolved, handle_refund_issued,
-                                       handle_release_escrow)
+from services.domain.rules.disputes import handle_dispute_opened, handle_dispute_resolved
+from services.domain.rules.refunds import handle_refund_issued
+from services.domain.rules.release import handle_release_escrow
 from services.domain.order_state import OrderState
 from services.domain.rules.capture import Policy, handle_order_captured
 from tests.unit.test_capture_rule import T0, seed_order
@@ -150,11 +151,11 @@ def test_dispute_after_release_is_taken_from_every_part_in_proportion_to_what_is
     opened = handle_dispute_opened(DisputeOpened("d1", DUE, "D1", "O_8821", 5000, "fraud"), state)
     assert as_dict(opened) == {"seller:S_114:payable": 3900, "ops:tax:withholding": 100, "ops:revenue:takerate": 500,
                                "ops:payable:shipping": 500, "order:O_8821:dispute:hold": -5000}
-    assert opened.metadata["hold"] == '{"S_114":3900}' and opened.metadata["withholding"] == '{"S_114":-100}'
+    assert opened.metadata["hold"] == {"S_114": 3900} and opened.metadata["withholding"] == {"S_114": -100}
     state.apply(opened)
     won = handle_dispute_resolved(DisputeResolved("d2", DUE, "D1", "O_8821", "won"), state)
     assert as_dict(won) == {k: -v for k, v in as_dict(opened).items()}  # back exactly where it came from
-    assert won.metadata["withholding"] == '{"S_114":100}'
+    assert won.metadata["withholding"] == {"S_114": 100}
     state.apply(won)
     assert state.left == {"payable:S_114": 15600, "withholding:S_114": 400, "platform": 2000, "shipping": 2000}
 

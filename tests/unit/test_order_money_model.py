@@ -37,7 +37,7 @@ from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved,
                                     RefundLine, ReleaseEscrow, SellerProfileUpdated)
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
-from services.posting.registry import HANDLERS
+from services.posting.registry import BY_NAME
 
 T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
 OID = "O_1"
@@ -231,7 +231,7 @@ class OrderLifecycle(RuleBasedStateMachine):
         self.rejected: list[str] = []
 
     def _post(self, name: str, event) -> bool:
-        h = HANDLERS[name]
+        h = BY_NAME[name]
         self.n += 1
         d = Decoded(Inbound(h.topic, 0, self.n, None), h, event, event.event_id, digest(h.identity(event)))
         out = apply_rules([d], self.ctx)

@@ -17,6 +17,7 @@ import json
 from datetime import timezone
 
 from services.domain.journal import Transaction
+from services.adapters.metadata import encode
 
 GENESIS = bytes(32)
 
@@ -47,7 +48,7 @@ def head(seq: int, txn: Transaction, payload_sha256: bytes) -> str:
         occurred = occurred.astimezone(_UTC)
     reverses = txn.reverses_transaction_id
     kind, event_id, order_id, batch_id, metadata = (txn.kind, txn.event_id, txn.order_id, txn.batch_id,
-                                                    _JSON(txn.metadata))
+                                                    _JSON(encode(txn.metadata)))
     # One look over the texts together instead of one per field: they are almost always plain.
     if not _plain(f"{kind}{event_id}{order_id}{batch_id}{metadata}"):
         kind, event_id, metadata = field(kind), field(event_id), field(metadata)

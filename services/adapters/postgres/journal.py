@@ -12,7 +12,8 @@ from psycopg import sql
 
 from services.adapters.postgres.chain import GENESIS, link_lines, posting_lines
 from services.adapters.postgres.chain import head as chain_head
-from services.domain.journal import PostedTransaction, Posting, Transaction
+from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
+from services.adapters.metadata import decode
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
 
@@ -150,9 +151,9 @@ def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[Pos
             seq=seq,
             recorded_at=recorded_at,
             transaction=Transaction(
-                transaction_id=tid, kind=kind, event_id=event_id, occurred_at=occurred_at,
+                transaction_id=tid, kind=TxKind(kind), event_id=event_id, occurred_at=occurred_at,
                 postings=tuple(postings.get(seq, ())), order_id=order_id, batch_id=batch_id,
-                reverses_transaction_id=rev, metadata=metadata,
+                reverses_transaction_id=rev, metadata=decode(metadata),
             ),
         )
         for seq, tid, kind, event_id, order_id, batch_id, rev, occurred_at, recorded_at, metadata in heads
@@ -204,8 +205,8 @@ def _transactions_by(conn: psycopg.Connection, column: str, ids: Sequence[str]) 
 
 def _txn(head: list, postings: list[Posting]) -> Transaction:
     _seq, tid, kind, event_id, order_id, occurred_at, metadata, batch_id = head
-    return Transaction(transaction_id=tid, kind=kind, event_id=event_id, occurred_at=occurred_at,
-                       postings=tuple(postings), order_id=order_id, batch_id=batch_id, metadata=metadata)
+    return Transaction(transaction_id=tid, kind=TxKind(kind), event_id=event_id, occurred_at=occurred_at,
+                       postings=tuple(postings), order_id=order_id, batch_id=batch_id, metadata=decode(metadata))
 
 
 def iter_all(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[PostedTransaction]]:

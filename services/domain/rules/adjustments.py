@@ -4,13 +4,12 @@ accounts, which move only through their own rules."""
 
 from __future__ import annotations
 
-import json
 
 from services.domain import accounts
 from services.domain.errors import Reason, Rejected
 from services.domain.events import ManualAdjustment
 from services.domain.invariants import check_transaction
-from services.domain.journal import Posting, Transaction, transaction_id_for
+from services.domain.journal import Posting, Transaction, TxKind, transaction_id_for
 from services.domain.money import is_currency
 
 PROTECTED = ("order:", "payout:")
@@ -23,8 +22,7 @@ def validate(currency: str, postings: list[tuple[str, int]]) -> int:
     if len(postings) < 2:
         raise Rejected(Reason.UNBALANCED, "an adjustment needs at least two postings")
     for account, amount in postings:
-        parts = account.split(":")
-        if len(parts) < 2 or not all(accounts.is_valid_id(p) for p in parts):
+        if not accounts.is_address(account):
             raise Rejected(Reason.INVALID_FIELD, f"{account!r} is not an account address")
         if account.startswith(PROTECTED):
             raise Rejected(Reason.INVALID_FIELD, f"{account} moves only through its own posting rules")
@@ -44,10 +42,10 @@ def handle_manual_adjustment(cmd: ManualAdjustment) -> Transaction:
     if not cmd.approvers or cmd.proposer in cmd.approvers:
         raise Rejected(Reason.INVALID_FIELD, f"adjustment {cmd.adjustment_id} lacks an approver other than its proposer")
     txn = Transaction(
-        transaction_id_for(cmd.event_id), "adjustment", cmd.event_id, cmd.occurred_at,
+        transaction_id_for(cmd.event_id), TxKind.ADJUSTMENT, cmd.event_id, cmd.occurred_at,
         tuple(Posting(a, cmd.currency, amount) for a, amount in cmd.postings),
         metadata={"adjustment_id": cmd.adjustment_id, "reason_code": cmd.reason_code, "reason": cmd.reason,
-                  "proposer": cmd.proposer, "approvers": json.dumps(list(cmd.approvers))},
+                  "proposer": cmd.proposer, "approvers": list(cmd.approvers)},
     )
     check_transaction(txn)
     return txn

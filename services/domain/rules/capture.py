@@ -1,4 +1,5 @@
-"""Posting rules: an event in, a balanced transaction out (or a Rejected).
+"""OrderCaptured: the buyer paid; the money sits in escrow per seller, platform and
+shipping, and the gateway pool owes it (less its fee). Nothing is revenue yet.
 
 Checks run in the precedence order of errors.Reason, so the reason reported is
 the highest-precedence one that applies.
@@ -6,7 +7,6 @@ the highest-precedence one that applies.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,8 +14,9 @@ from services.domain import accounts
 from services.domain.errors import Reason, Rejected
 from services.domain.events import OrderCaptured
 from services.domain.invariants import check_capture_allocation, check_transaction
-from services.domain.journal import Posting, Transaction, transaction_id_for
+from services.domain.journal import Posting, Transaction, TxKind, transaction_id_for
 from services.domain.money import is_currency
+from services.domain.rules.common import require_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +25,6 @@ class Policy:
 
     escrow_window: timedelta = timedelta(days=30)
     default_withholding_bp: int = 0  # for a seller with no profile in force
-
-
-def _require_id(name: str, value: str) -> None:
-    if not accounts.is_valid_id(value):
-        raise Rejected(Reason.INVALID_FIELD, f"{name} {value!r} is not a usable id ([A-Za-z0-9_.-], 1-128)")
 
 
 def validate_capture(e: OrderCaptured) -> None:
@@ -56,12 +52,12 @@ def _plainly_valid(e: OrderCaptured) -> bool:
 
 def _validate_in_order(e: OrderCaptured) -> None:
     # INVALID_FIELD
-    _require_id("order_id", e.order_id)
-    _require_id("gateway", e.gateway)
+    require_id("order_id", e.order_id)
+    require_id("gateway", e.gateway)
     if not e.lines:
         raise Rejected(Reason.INVALID_FIELD, "capture has no lines")
     for ln in e.lines:
-        _require_id("seller_id", ln.seller_id)
+        require_id("seller_id", ln.seller_id)
     # UNKNOWN_CURRENCY
     if not is_currency(e.currency):
         raise Rejected(Reason.UNKNOWN_CURRENCY, f"{e.currency!r} is not an ISO 4217 currency")
@@ -132,10 +128,10 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
 
     # whose platform fee is whose: a refund line may return only its own seller's
     metadata = {"gateway": e.gateway, "release_due_at": (e.occurred_at + policy.escrow_window).isoformat(),
-                "platform_fees": json.dumps(seller_fees, separators=(",", ":"), sort_keys=True) if seller_fees else "{}"}
+                "platform_fees": seller_fees}
     txn = Transaction(
         transaction_id=transaction_id_for(e.event_id),
-        kind="capture",
+        kind=TxKind.CAPTURE,
         event_id=e.event_id,
         occurred_at=e.occurred_at,
         postings=tuple(postings),
@@ -144,25 +140,4 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     )
     check_transaction(txn)
     check_capture_allocation(txn, e.amount)
-    return txn
-
-
-def handle_settle_gateway_deposit(cmd, policy: Policy | None = None) -> Transaction:
-    """Dr ops:bank:{account}, Cr ops:pool:{gateway}: the reconciled net left the gateway.
-    A negative net (a day of more refunds and chargebacks than captures: the gateway
-    debited the bank) goes the other way: Dr ops:pool:{gateway}, Cr ops:bank:{account}."""
-    _require_id("gateway", cmd.gateway)
-    _require_id("bank_account", cmd.bank_account)
-    if not is_currency(cmd.currency):
-        raise Rejected(Reason.UNKNOWN_CURRENCY, f"{cmd.currency!r} is not an ISO 4217 currency")
-    if cmd.amount == 0:
-        raise Rejected(Reason.NEGATIVE_AMOUNT, "a settlement of zero moves nothing")
-    txn = Transaction(
-        transaction_id=transaction_id_for(cmd.event_id), kind="gateway_deposit", event_id=cmd.event_id,
-        occurred_at=cmd.occurred_at,
-        postings=(Posting(accounts.bank(cmd.bank_account), cmd.currency, cmd.amount),
-                  Posting(accounts.pool(cmd.gateway), cmd.currency, -cmd.amount)),
-        metadata={"gateway": cmd.gateway, "report_sha256": cmd.report_sha256},
-    )
-    check_transaction(txn)
     return txn

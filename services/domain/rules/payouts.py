@@ -7,56 +7,15 @@ lines to ops:pool:payouts or returns failed ones to the seller's payable."""
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import dataclass, field
 
 from services.domain import accounts
 from services.domain.bounds import RESULTS_MAX
 from services.domain.errors import NoOp, Reason, Rejected
 from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, SellerProfileUpdated
 from services.domain.invariants import check_transaction
-from services.domain.journal import Transaction, credit, debit, transaction_id_for
+from services.domain.batch_state import BatchState
+from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import is_currency
-
-
-def _dumps(d: dict) -> str:
-    return json.dumps(d, separators=(",", ":"), sort_keys=True)
-
-
-@dataclass
-class BatchState:
-    """A payout batch as the journal has it."""
-
-    batch_id: str
-    currency: str | None = None
-    batch_date: str | None = None
-    created_txn: uuid.UUID | None = None
-    lines: dict[str, int] = field(default_factory=dict)  # seller -> amount in flight
-    outcome: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # seller -> (status, reference)
-
-    @property
-    def exists(self) -> bool:
-        return self.created_txn is not None
-
-    def apply(self, t: Transaction) -> None:
-        if t.kind == "payout_batch":
-            self.created_txn = t.transaction_id
-            self.currency = t.postings[0].currency
-            self.batch_date = t.metadata["batch_date"]
-            self.lines = {s: int(a) for s, a in json.loads(t.metadata["lines"]).items()}
-        elif t.kind == "payout_confirmation":
-            for s, (_amount, ref) in json.loads(t.metadata.get("settled", "{}")).items():
-                self.outcome[s] = ("SETTLED", ref)
-            for s, (_amount, reason) in json.loads(t.metadata.get("failed", "{}")).items():
-                self.outcome[s] = ("FAILED", reason)
-
-
-def fold_batch(batch_id: str, txns: list[Transaction]) -> BatchState:
-    state = BatchState(batch_id)
-    for t in txns:
-        state.apply(t)
-    return state
 
 
 def eligible(payable: int, profile: SellerProfileUpdated | None) -> bool:
@@ -81,9 +40,9 @@ def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payabl
     cur = cmd.currency
     postings = [debit(accounts.seller_payable(s), cur, amount) for s, amount in lines.items()]
     postings.append(credit(accounts.payout_in_flight(cmd.batch_id), cur, sum(lines.values())))
-    txn = Transaction(transaction_id_for(cmd.event_id), "payout_batch", cmd.event_id, cmd.occurred_at,
+    txn = Transaction(transaction_id_for(cmd.event_id), TxKind.PAYOUT_BATCH, cmd.event_id, cmd.occurred_at,
                       tuple(postings), batch_id=cmd.batch_id,
-                      metadata={"batch_date": cmd.batch_date, "lines": _dumps(lines)})
+                      metadata={"batch_date": cmd.batch_date, "lines": lines})
     check_transaction(txn)
     return txn
 
@@ -123,9 +82,9 @@ def handle_payout_batch_confirmed(e: PayoutBatchConfirmed, batch: BatchState) ->
     if settled:
         postings.append(credit(accounts.POOL_PAYOUTS, cur, sum(a for a, _ in settled.values())))
     postings += [credit(accounts.seller_payable(s), cur, a) for s, (a, _) in failed.items()]
-    txn = Transaction(transaction_id_for(e.event_id), "payout_confirmation", e.event_id, e.occurred_at,
+    txn = Transaction(transaction_id_for(e.event_id), TxKind.PAYOUT_CONFIRMATION, e.event_id, e.occurred_at,
                       tuple(postings), batch_id=e.batch_id, reverses_transaction_id=None,
-                      metadata={"batch_date": batch.batch_date, "settled": _dumps(settled),
-                                "failed": _dumps(failed)})
+                      metadata={"batch_date": batch.batch_date, "settled": settled,
+                                "failed": failed})
     check_transaction(txn)
     return txn
