@@ -223,7 +223,7 @@ def _database_alone(url: str, records: list[dict], batch: int) -> dict:
             started = time.perf_counter()
             for rows in chunks:
                 with c.transaction():
-                    journal.write_rows(c, rows, (f"{prefix}transactions", f"{prefix}postings"))
+                    journal.copy_rows(c, rows, f"{prefix}transactions", f"{prefix}postings")
             seconds = time.perf_counter() - started
             out[label] = {"events": len(staged), "seconds": seconds, "events_per_s": len(staged) / seconds}
     return out

@@ -31,11 +31,6 @@ class Report:
 
 
 def check_chain(conn: psycopg.Connection, report: Report, page: int = 20_000) -> None:
-    formats = conn.execute("SELECT from_seq, version FROM journal_chain_formats ORDER BY from_seq").fetchall()
-
-    def version_at(seq: int) -> int:
-        return next((v for start, v in reversed(formats) if start <= seq), 2)
-
     previous, after, n = GENESIS, 0, 0
     while True:
         heads = conn.execute(
@@ -51,7 +46,7 @@ def check_chain(conn: psycopg.Connection, report: Report, page: int = 20_000) ->
             postings.setdefault(seq, []).append(Posting(account, currency, amount))
         for seq, tid, kind, eid, digest, oid, bid, rev, occurred, md, stored in heads:
             txn = Transaction(tid, kind, eid, occurred, tuple(postings.get(seq, ())), oid, bid, rev, md)
-            expected = link(previous, seq, txn, bytes(digest), version_at(seq))
+            expected = link(previous, seq, txn, bytes(digest))
             if stored is None or bytes(stored) != expected:
                 report.broken.append(f"hash chain: first broken link at seq {seq}, transaction {tid} ({kind}, "
                                      f"event {eid}): its content or a link before it was changed")

@@ -35,7 +35,6 @@ def posting_consumer(settings: Settings) -> PostingConsumer:
         consumer=Consumer(consumer_config(settings, "posting")),
         conn=db.connect(settings.database_url, application_name="splitbook-posting", role="splitbook_posting"),
         reader=db.connect(settings.database_url, application_name="splitbook-posting-read", role="splitbook_posting"),
-        database_url=settings.database_url,
         registry=SchemaRegistry.from_dir(),
         policy=policy(settings),
         topics=[settings.topic(t) for t in input_topics()],

@@ -16,8 +16,7 @@ import psycopg
 
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
-from services.adapters.postgres import journal
-from services.adapters.postgres import profiles
+from services.adapters.postgres import journal, profiles
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 DEBTOR = "Splitbook Marketplace Ltda"

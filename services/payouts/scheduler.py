@@ -13,6 +13,7 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
+from services.domain.errors import TransientError
 from services.runtime import progress
 from services.adapters.kafka import topics
 from services.entrypoints.settings import Settings
@@ -22,6 +23,10 @@ from services.adapters.avro import SchemaRegistry
 from services.payouts import files
 
 log = structlog.get_logger()
+
+
+class NotPosted(TransientError):
+    """The payout commands were published but not posted in time (is the consumer running?)."""
 
 
 def batch_id_for(day: date, currency: str) -> str:
@@ -69,7 +74,7 @@ def run(settings: Settings, conn: psycopg.Connection, producer: Producer, regist
     deadline = time.monotonic() + wait_s
     while progress.lag(settings, conn).unposted:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
+            raise NotPosted(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
         time.sleep(0.2)
     return write_created(conn, batch_ids, out_dir)
 

@@ -1,63 +1,40 @@
-"""The posting consumer's loop: consume a batch, post it in ONE database transaction
-together with the consumed offsets, and move on. Offsets live in PostgreSQL; on
+"""The posting consumer, top to bottom: consume a batch -> decode -> load what the rules
+need -> apply the rules -> write the journal rows, the exceptions, the parked events and
+the consumed offsets in ONE PostgreSQL transaction. Offsets live in PostgreSQL; on
 assignment the consumer seeks to them, so a crash never loses or doubles a posting.
 
-Two stages overlap: while a writer thread has PostgreSQL take batch N (COPY, offsets,
-commit: time spent waiting on the server, without the GIL), the main thread consumes,
-decodes and applies the rules to batch N+1 and formats its rows. The rules read what is
-committed plus what batch N staged, carried over in memory (`Context.carry`); a batch
-that needs state the carry cannot answer (payables, parked events) waits for N first.
-The writer checks, under the single-writer lock, that the journal tip and the stored
-offsets are what the batch was prepared against; if not, the batch is refused and the
-consumer re-reads its position from PostgreSQL."""
+The write of one batch overlaps the preparation of the next (services/posting/overlap.py)."""
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
-from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import psycopg
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from services.runtime import faults
-from services.domain.errors import PermanentError, TransientError
-from services.domain.rules.capture import Policy
-from services.runtime.runloop import IdleClock, Stop, checked, with_retries
-from services.domain.order_state import fold
-from services.domain.batch_state import fold_batch
-from services.domain.events import SellerProfileUpdated
-from services.posting.registry import Needs
-from services.adapters.postgres import db
-from services.adapters.postgres import journal
-from services.adapters.postgres import offsets
-from services.adapters.postgres import parked
-from services.adapters.postgres import profiles
 from services.adapters.avro import SchemaRegistry
-
+from services.adapters.postgres import db, journal, offsets, parked, profiles
+from services.domain.batch_state import fold_batch
+from services.domain.errors import PermanentError, TransientError
+from services.domain.events import SellerProfileUpdated
+from services.domain.order_state import fold
+from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
-from services.posting.decoder import MIN_BATCH, Decoder, Decoding, Lookups
-from services.posting.writer import CONSUMER_NAME, Position, StaleBatch, Write, WriterProcess, write_batch
+from services.posting.overlap import WriteBehind
+from services.posting.registry import Needs
+from services.posting.writer import CONSUMER_NAME, Position, StaleBatch, Write, write_batch
+from services.runtime import faults
+from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
 log = structlog.get_logger()
 
 
 class Rewound(Exception):
     """The consumer went back to the stored offsets: the batch at hand comes again."""
-
-
-class Ahead(NamedTuple):
-    """A consumed batch on its way through the decoder."""
-
-    batch: list[Inbound]
-    decoding: Decoding
-    started: float  # when it was consumed
-    generation: int  # the consumer's position generation it was consumed in
-    epoch: int  # what the consumer knew in memory when it was consumed (see _forget)
 
 
 @dataclass
@@ -73,7 +50,7 @@ class Prepared:
     started: float  # when its messages were consumed
 
     def as_write(self) -> Write:
-        """What the writer needs of it: plain data (it may go to the writer process)."""
+        """What the writer needs of it."""
         o = self.outcome
         return Write(self.rows, o.profiles, o.settled, o.parked, self.parked_at, o.rejected, self.assumed,
                      self.next_offsets, bool(o.staged or o.rejected))
@@ -98,10 +75,9 @@ class PostingConsumer:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
                  policy: Policy, topics: list[str], topic_of, batch_max: int, batch_timeout_s: float,
                  park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc),
-                 reader: psycopg.Connection | None = None, database_url: str | None = None):
-        """conn writes (the writer thread's); reader reads while a write is in flight;
-        database_url lets helper processes connect (the decoder's lookups, the writer
-        process for large batches); without it everything stays in this process."""
+                 reader: psycopg.Connection | None = None):
+        """conn writes; reader reads while a write is in flight (without a reader, each
+        batch is written before the next is prepared)."""
         self.consumer = consumer
         self.conn = conn
         self.reader = reader or conn
@@ -119,15 +95,8 @@ class PostingConsumer:
         self.positions: dict[Position, int] | None = None
         self.parked_rows = 0  # at most this many rows in parked_events (none: no need to look)
         self.tip: tuple[int, bytes] | None = None
-        self.carry: Context | None = None  # what the last two batches staged (see _carried)
-        self.last: Context | None = None  # the last batch's context
-        self.epoch = 0  # moves whenever what is in memory is dropped
-        self.pending: tuple[Future, Prepared] | None = None
-        self.generation = 0  # moves when the consumer's position is reset: older batches come again
-        self.decoder = Decoder(registry, topic_of, database_url=database_url)
-        self.database_url = database_url
-        self.writer_process: WriterProcess | None = None
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="posting-writer") if self.reader is not conn else None
+        self.carry: Context | None = None  # what the last batch staged, which the journal may not show yet
+        self.overlap = WriteBehind() if self.reader is not conn else None
         self.isolating: dict[Position, int] = {}  # taken one message at a time below these offsets
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
@@ -148,19 +117,13 @@ class PostingConsumer:
         log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
 
     def _forget(self) -> None:
-        """Drop what is known in memory; the next batch reads it again from PostgreSQL
-        (and lookups made before now are not used)."""
-        self.positions = self.tip = self.carry = self.last = None
-        self.epoch += 1
+        """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
+        self.positions = self.tip = self.carry = None
 
-    def _moved(self) -> None:
-        """The consumer's position is reset: batches consumed before come again."""
-        self._forget()
-        self.generation += 1
+    _moved = _forget  # the consumer's position is reset: what it knew is read again
 
     # -- one batch: prepare (reads, rules, rows), then write ------------------------------
-    def prepare(self, batch: list[Inbound], decoded: list | None = None,
-                started: float | None = None, lookups: Lookups | None = None) -> Prepared:
+    def prepare(self, batch: list[Inbound], decoded: list | None = None, started: float | None = None) -> Prepared:
         """Everything but the write, against what is committed plus what the batch in flight
         (if any) staged. Only reads, on the reader connection. Raises Rewound when the batch
         in flight was refused: this batch was consumed before the rewind and comes again."""
@@ -179,7 +142,7 @@ class PostingConsumer:
         fresh = [d for m, d in zip(batch, decoded) if m.offset >= positions.get((m.topic, m.partition), 0)]
         try:
             with db.translated():
-                ctx = self._context([d for d in fresh if isinstance(d, Decoded)], self.carry, lookups)
+                ctx = self._context([d for d in fresh if isinstance(d, Decoded)], self.carry)
                 outcome = apply_rules(fresh, ctx)
                 outcome.redelivered = len(decoded) - len(fresh)
                 self._unpark(ctx, outcome)
@@ -196,7 +159,7 @@ class PostingConsumer:
         positions.update(next_offsets)
         self.parked_rows += len(outcome.parked) - len(outcome.settled)
         self.tip = (rows.last_seq, rows.last_hash)
-        self.carry, self.last = _carried(self.last, ctx), ctx
+        self.carry = ctx
         return prepared
 
     def write(self, p: Prepared) -> None:
@@ -204,39 +167,34 @@ class PostingConsumer:
         write_batch(self.conn, p.as_write())
 
     def submit(self, p: Prepared) -> None:
-        """Hand the batch to the writer process (a large batch), the writer thread, or write
-        it here (with one connection)."""
+        """Hand the batch to the writer thread, or write it here (with one connection)."""
         self.drain()
-        if self.writer is None:
-            try:
-                self.write(p)
-            except PermanentError as e:
-                self._isolate(p.batch, e)
-                return
-            self._done(p)
-        elif self.writer_process is not None and len(p.batch) >= MIN_BATCH:
-            self.pending = (self.writer_process.submit(p.as_write()), p)
-        else:
-            if self.database_url and len(p.batch) >= MIN_BATCH:  # a backlog: start the process meanwhile
-                self.writer_process = WriterProcess(self.database_url)
-            self.pending = (self.writer.submit(self.write, p), p)
+        if self.overlap is not None:
+            self.overlap.submit(self.write, p)
+            return
+        try:
+            self.write(p)
+        except PermanentError as e:
+            self._isolate(p.batch, e)
+            return
+        self._done(p)
 
     def drain(self) -> bool:
         """Wait for the batch in flight, if any. False when it was refused as stale: the
         position in memory is then dropped, and the consumer rewound to what is stored."""
-        if self.pending is None:
+        taken = self.overlap.take() if self.overlap is not None else None
+        if taken is None:
             return True
-        future, p = self.pending
-        self.pending = None
-        try:
-            future.result()
-        except StaleBatch as e:
-            log.warning("batch_refused_stale", error=str(e), messages=len(p.batch))
+        p, error = taken
+        if isinstance(error, StaleBatch):
+            log.warning("batch_refused_stale", error=str(error), messages=len(p.batch))
             self._rewind()
             return False
-        except PermanentError as e:
-            self._isolate(p.batch, e)
+        if isinstance(error, PermanentError):
+            self._isolate(p.batch, error)
             return False
+        if error is not None:
+            raise error
         self._done(p)
         return True
 
@@ -256,29 +214,26 @@ class PostingConsumer:
     def _needs_barrier(self, decoded: list) -> bool:
         """True when the next batch reads state the in-memory carry cannot answer: parked
         events the batch in flight inserted or settled, or payables (a payout batch)."""
-        if self.pending is None:
+        if self.overlap is None or self.overlap.in_flight is None:
             return False
-        flight = self.pending[1].outcome
+        flight = self.overlap.in_flight.outcome
         if flight.parked or flight.settled:
             return True
         return any(isinstance(d, Decoded) and Needs.PAYABLES in d.type.needs for d in decoded)
 
-    def _context(self, decoded: list[Decoded], carry: Context | None, lookups: Lookups | None = None) -> Context:
-        """What the rules read for these events: digests, order states, profiles. What the
-        carried context holds is taken from it (the journal may not show it yet); the rest
-        from the lookups the decoder helper made, or else read here."""
+    def _context(self, decoded: list[Decoded], carry: Context | None) -> Context:
+        """What the rules read for these events (what their types need: see the registry).
+        What the carried context holds is taken from it (the journal may not show it yet);
+        the rest is read from PostgreSQL."""
         carry = carry or Context(self.policy, {}, {}, {})
         conn = self.reader
         ids = [d.event_id for d in decoded]
         order_ids = {d.event.order_id for d in decoded if Needs.ORDER in d.type.needs}
         digests = {i: carry.digests[i] for i in ids if i in carry.digests}
         orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
-        if lookups is None:
-            lookups = Lookups(journal.recorded_digests(conn, [i for i in ids if i not in digests]),
-                              journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders]))
-        for i, d in lookups.digests.items():
-            digests.setdefault(i, d)
-        orders.update({oid: fold(oid, txns) for oid, txns in lookups.orders.items() if oid not in orders})
+        digests.update(journal.recorded_digests(conn, [i for i in ids if i not in digests]))
+        loaded_orders = journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders])
+        orders.update({oid: fold(oid, txns) for oid, txns in loaded_orders.items()})
         sellers = {s for st in orders.values() for s in st.sellers_in_escrow()}
         sellers |= {d.event.seller_id for d in decoded if isinstance(d.event, SellerProfileUpdated)}
         batch_ids = {d.event.batch_id for d in decoded if Needs.BATCH in d.type.needs}
@@ -342,43 +297,49 @@ class PostingConsumer:
         return n
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
-        """Three stages overlap: the decoder helper decodes batch N+2, this thread applies
-        the rules to N+1, the writer thread commits N."""
         self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
-        ahead: Ahead | None = None  # consumed, being decoded
         try:
             while not stop.requested:
-                msgs = checked(self.consumer.consume(num_messages=self.batch_max,
-                                                     timeout=0 if ahead else self.batch_timeout_s))
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
                 if time.monotonic() - last_expiry > 5:
                     self.totals.expired += self.expire_parked()
                     last_expiry = time.monotonic()
-                following = None
                 if msgs:
                     self.idle.busy()
-                    started = time.perf_counter()
-                    batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
-                    following = Ahead(batch, self.decoder.submit(batch), started, self.generation, self.epoch)
-                if ahead is not None:
-                    self._post(ahead)
-                # A batch consumed before the consumer was moved (rebalance, rewind) comes again.
-                ahead = following if following and following.generation == self.generation else None
-                if ahead is None and not msgs:
+                    self.post([Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs])
+                else:
                     self.drain()
                     if self.idle.expired():
                         break
             self.drain()
         finally:
-            self.decoder.close()
-            if self.writer_process is not None:
-                self.writer_process.close()
-            if self.writer is not None:
-                self.writer.shutdown(wait=True)
+            if self.overlap is not None:
+                self.overlap.close()
             self.consumer.close()
         log.info("posting_consumer_stopped", **vars(self.totals))
         return self.totals
+
+    def post(self, batch: list[Inbound]) -> None:
+        """Decode, prepare (reads, rules, rows) and hand to the writer one consumed batch."""
+        started = time.perf_counter()
+        decoded = [decode(m, self.registry, self.topic_of) for m in batch]
+        if self.isolating and self._isolated(batch):
+            self._one_by_one(batch, decoded, started)
+            return
+        if self._needs_barrier(decoded) and not self.drain():
+            return  # rewound: this batch comes again
+        try:
+            prepared = with_retries(partial(self.prepare, batch, decoded, started), what="prepare_batch")
+        except Rewound:
+            return
+        except PermanentError as e:  # preparing this batch fails for good: find the message at fault
+            self._isolate(batch, e)
+            return
+        if not self.drain():
+            return  # the batch before was refused: so is this one, prepared on top of it
+        self.submit(prepared)
 
     # -- isolation: no message can stop the ledger, not even one the database refuses ------
     def _isolate(self, batch: list[Inbound], e: Exception) -> None:
@@ -392,15 +353,15 @@ class PostingConsumer:
             self.isolating[key] = max(self.isolating.get(key, 0), m.offset + 1)
         self._rewind()
 
-    def _one_by_one(self, ahead: Ahead, decoded: list) -> None:
+    def _one_by_one(self, batch: list[Inbound], decoded: list, started: float) -> None:
         """Each message of the batch prepared and written on its own, synchronously; one
         whose own write (or preparation) fails for good becomes an INTERNAL_ERROR
         exception with the error, and the consumer moves on."""
         if not self.drain():
             return
-        for m, d in zip(ahead.batch, decoded):
+        for m, d in zip(batch, decoded):
             try:
-                p = with_retries(partial(self.prepare, [m], [d], ahead.started), what="prepare_message")
+                p = with_retries(partial(self.prepare, [m], [d], started), what="prepare_message")
                 self.write(p)
             except Rewound:
                 return
@@ -416,40 +377,16 @@ class PostingConsumer:
                           partition=m.partition, offset=m.offset)
                 detail = f"the database refused it or preparing it failed: {type(e).__name__}: {e}"
                 event_id, order_id = (d.event_id, d.order_id) if isinstance(d, Decoded) else (None, None)
-                p = self.prepare([m], [quarantined(m, detail, event_id, order_id)], ahead.started)
+                p = self.prepare([m], [quarantined(m, detail, event_id, order_id)], started)
                 self.write(p)  # if even this is refused, the database is at fault: stop
             self._done(p)
-        for m in ahead.batch:
+        for m in batch:
             key = (m.topic, m.partition)
             if self.isolating.get(key, 0) <= m.offset + 1:
                 self.isolating.pop(key, None)
 
     def _isolated(self, batch: list[Inbound]) -> bool:
         return any(m.offset < self.isolating.get((m.topic, m.partition), -1) for m in batch)
-
-    def _post(self, ahead: Ahead) -> None:
-        """Prepare a decoded batch and hand it to the writer (once the batch before is in)."""
-        if ahead.generation != self.generation:
-            return  # consumed before the consumer was moved: it comes again
-        decoded, lookups = ahead.decoding.result()
-        if self.isolating and self._isolated(ahead.batch):
-            self._one_by_one(ahead, decoded)
-            return
-        if self._needs_barrier(decoded) and not self.drain():
-            return  # rewound
-        if ahead.epoch != self.epoch:
-            lookups = None  # made before what was in memory was dropped: read again
-        try:
-            prepared = with_retries(partial(self.prepare, ahead.batch, decoded, ahead.started, lookups),
-                                    what="prepare_batch")
-        except Rewound:
-            return
-        except PermanentError as e:  # preparing this batch fails for good: find the message at fault
-            self._isolate(ahead.batch, e)
-            return
-        if not self.drain():
-            return  # the batch before was refused: so is this one, prepared on top of it
-        self.submit(prepared)
 
     def _commit_to_kafka(self, next_offsets: dict[Position, int]) -> None:
         """Informational only (lag dashboards): the truth is the offsets in PostgreSQL."""
@@ -480,13 +417,3 @@ class PostingConsumer:
                  unparked=len(outcome.unparked),
                  elapsed_ms=round(elapsed_s * 1000, 1), total_posted=t.posted)
 
-
-def _carried(before: Context | None, latest: Context) -> Context:
-    """What the next batch reads before the journal: the state of everything the last two
-    batches touched. The journal may show neither yet: the latest is not written, the one
-    before may be in flight, and the helper may have looked before either was committed.
-    (Every batch before those was committed before the next one's lookups were made.)"""
-    if before is None:
-        return latest
-    return Context(latest.policy, {**before.digests, **latest.digests}, {**before.orders, **latest.orders},
-                   {**before.profiles, **latest.profiles}, {**before.batches, **latest.batches})

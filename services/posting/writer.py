@@ -1,19 +1,7 @@
-"""Writing a prepared batch: one PostgreSQL transaction, in a writer process for large
-batches.
-
-A batch's write is mostly PostgreSQL's time, but the client drives it through dozens of
-socket waits (COPY goes out in 128 KB pieces). In a thread of the consumer's process,
-each wake-up has to win the GIL back from the busy main thread, which stretched a
-write to twice PostgreSQL's time; in a process of its own the writer wakes when the
-socket is ready. The batch arrives as text already formatted (a few MB through a pipe)
-and only the outcome comes back. Small batches (tests, a quiet day) are written by a
-thread of the consumer, so no process is started until there is a backlog.
-
-The process is started like the decoder's (services/posting/helper_process.py)."""
+"""Writing a prepared batch: one PostgreSQL transaction, checked against what is stored."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from datetime import datetime
 from typing import NamedTuple
 
@@ -21,14 +9,8 @@ import psycopg
 import structlog
 
 from services.runtime.runloop import with_retries
-from services.adapters.postgres import db
-from services.adapters.postgres import rejections
-from services.adapters.postgres import journal
-from services.adapters.postgres import offsets
-from services.adapters.postgres import parked
-from services.adapters.postgres import profiles
+from services.adapters.postgres import db, journal, offsets, parked, profiles, rejections
 
-from services.posting import helper_process
 
 log = structlog.get_logger()
 
@@ -77,36 +59,3 @@ def write_batch(conn: psycopg.Connection, w: Write) -> None:
 
     with_retries(write, what="post_batch")
 
-
-_database_url: str | None = None
-
-
-def _start_writer(database_url: str) -> None:
-    global _database_url
-    _database_url = database_url
-
-
-def _connection() -> psycopg.Connection:
-    assert _database_url is not None
-    return helper_process.connection(_database_url, "splitbook-posting-writer")
-
-
-def _warm() -> None:
-    _connection()
-
-
-def _write_here(w: Write) -> None:
-    write_batch(_connection(), w)
-
-
-class WriterProcess:
-    def __init__(self, database_url: str):
-        self._pool = helper_process.start(_start_writer, database_url)
-        self._pool.submit(_warm)  # start now: the batch at hand is written by the caller's thread
-        log.info("writer_process_started")
-
-    def submit(self, w: Write) -> Future:
-        return self._pool.submit(_write_here, w)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)

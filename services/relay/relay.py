@@ -19,8 +19,7 @@ from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
 from services.domain.journal import PostedTransaction
 from services.runtime.runloop import Stop, with_retries
-from services.adapters.postgres import db
-from services.adapters.postgres import journal
+from services.adapters.postgres import db, journal
 from services.adapters.avro import SchemaRegistry
 from services.adapters import metadata
 

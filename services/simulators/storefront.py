@@ -3,10 +3,15 @@ with their own fees, shipping, a long tail of sellers. Pure: the publisher sends
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from confluent_kafka import Producer
+
+from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka.publish import publish
 from services.domain.money import basis_points_of
 
 
@@ -175,4 +180,40 @@ def after_sales(day: list[dict], seed: int, release_at: datetime) -> AfterSales:
             out.resolved_after_release.append({"event_id": f"evt_resolved_{did}", "occurred_at": later + timedelta(days=2),
                                                "dispute_id": did, "order_id": order["order_id"],
                                                "outcome": rng.choice(("won", "lost")), "chargeback_fee": None})
+    return out
+
+
+@dataclass
+class Published:
+    events: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    poison: int = 0
+
+
+def messy_deliveries(producer: Producer, topic: str, registry: SchemaRegistry, day: list[dict]) -> Published:
+    """What real storefronts do now and then: redeliver an event, reuse an event id with
+    other content, send something that is not an event, or an order that does not add up."""
+    out = Published()
+    dupes = day[:: max(1, len(day) // 25)][:25]
+    out.duplicates = publish(producer, topic, registry, dupes)
+    conflict = copy.deepcopy(day[1])
+    conflict["amount"] += 100
+    conflict["shipping"] += 100
+    out.conflicts = publish(producer, topic, registry, [conflict])
+    broken_total = copy.deepcopy(day[2])
+    broken_total["order_id"] += "_B"
+    broken_total["event_id"] = f"evt_capture_{broken_total['order_id']}"
+    broken_total["amount"] += 1
+    unknown_ccy = copy.deepcopy(day[3])
+    unknown_ccy["order_id"] += "_C"
+    unknown_ccy["event_id"] = f"evt_capture_{unknown_ccy['order_id']}"
+    unknown_ccy["currency"] = "XYZ"
+    for ln in unknown_ccy["lines"]:
+        ln["currency"] = None
+    out.poison = publish(producer, topic, registry, [broken_total, unknown_ccy])
+    producer.produce(topic, b'{"order_id": "O_json", "amount": 100}', key=b"O_json")
+    producer.produce(topic, b"\xc3\x01" + b"\x00" * 8 + b"garbage", key=b"O_garbage")
+    producer.flush(30)
+    out.poison += 2
     return out

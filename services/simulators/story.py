@@ -23,8 +23,8 @@ from services.payouts import scheduler as payouts
 from services.adapters.kafka import topics
 from services.release import scheduler
 from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import messy_deliveries, publish
-from services.simulators.storefront import after_sales, marketplace_day, seller_profiles
+from services.adapters.kafka.publish import publish
+from services.simulators.storefront import after_sales, marketplace_day, messy_deliveries, seller_profiles
 from services.adapters.avro import SchemaRegistry
 
 log = structlog.get_logger()

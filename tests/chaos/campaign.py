@@ -1,7 +1,7 @@
 """The project's own fault campaign (`make chaos`), in the spirit of TigerBeetle's VOPR
 and Jepsen: a seeded stream of valid lifecycle events (captures, refunds before and after
 release, disputes won and lost, releases, seller profiles, redeliveries) is published
-while the real workers (posting consumer with its helper processes, relay, projection
+while the real workers (posting consumer, relay, projection
 worker, under the real supervisor) are SIGKILLed and SIGSTOPped at random points, and
 the broker and PostgreSQL are restarted, gracefully and not. Then SQL checks that
 every valid event posted exactly once, the books balance, every read model equals a
@@ -236,7 +236,7 @@ class Stack:
 
     # -- faults --------------------------------------------------------------------
     def signal_worker(self, name: str, sig: int, wait_s: float = 30.0) -> bool:
-        """Signal the worker (once the supervisor has it running) and its helper processes."""
+        """Signal the worker (once the supervisor has it running) and its process group."""
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             with self.lock:

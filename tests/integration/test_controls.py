@@ -1,5 +1,7 @@
 """Maker-checker adjustments, the exceptions queue and the audit log."""
 
+import json
+
 import psycopg
 import pytest
 from confluent_kafka import Producer
@@ -54,7 +56,7 @@ def test_above_the_threshold_two_approvers_are_needed(settings, conn):
     assert approve(settings, conn, adj, "carol") == "approved"
     run_pipeline(settings)
     meta = conn.execute("SELECT metadata FROM journal_transactions WHERE kind = 'adjustment'").fetchone()[0]
-    assert meta["proposer"] == "alice" and meta["approvers"] == '["bob", "carol"]'
+    assert meta["proposer"] == "alice" and json.loads(meta["approvers"]) == ["bob", "carol"]
 
 
 def test_unbalanced_or_escrow_touching_adjustments_are_refused_at_proposal(conn):

@@ -1,6 +1,5 @@
 """Events on real Kafka end up in the journal, on ledger.journal and in the read models."""
 
-import multiprocessing
 from datetime import date
 
 import pytest
@@ -132,8 +131,8 @@ def test_read_models_equal_balances_recomputed_from_the_journal(settings, conn):
 
 def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(settings, conn):
     """3,000 captures and a refund for every tenth order, on two topics, in batches of up
-    to 1,500: decoded in the helper process, each batch prepared against the one before
-    it while that one is still being written (a refund sees its capture from the batch in
+    to 1,500: each batch prepared against the one before it while that one is still
+    being written (a refund sees its capture from the batch in
     flight). A refund consumed before its capture waits (parked) and is posted once the
     capture is in."""
     records = marketplace_day(date(2026, 11, 22), orders=3000, seller_count=40, seed=11)
@@ -147,7 +146,6 @@ def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(sett
     run_projector(settings)
 
     assert (totals.posted, totals.rejected, totals.duplicates) == (3300, 0, 0)
-    assert not multiprocessing.active_children()  # the decoder helper is gone with the consumer
     assert conn.execute("SELECT kind, count(*) FROM journal_transactions GROUP BY kind ORDER BY kind").fetchall() == [
         ("capture", 3000), ("refund", 300)]
     assert conn.execute("SELECT count(*) FROM parked_events").fetchone()[0] == 0
@@ -197,24 +195,5 @@ def test_a_batch_is_prepared_against_the_batch_still_being_written(settings, con
     report = Report()
     check_chain(conn, report)  # the refunds chained onto the captures' last hash, carried in memory too
     assert report.ok, report.text()
-    pc.writer.shutdown()
+    pc.overlap.close()
     pc.consumer.close()
-
-
-def test_the_decoder_helper_looks_up_what_the_journal_holds_for_a_batch(settings, conn):
-    from services.posting.batch import Inbound
-    from services.posting.decoder import Decoder
-
-    publish_orders(settings, [capture("O_1"), capture("O_2")])
-    run_posting(settings)
-    batch = [Inbound(settings.topic(topics.ORDERS), 0, i, REGISTRY.encode("OrderCaptured", capture(o)))
-             for i, o in enumerate(("O_1", "O_2", "O_3"))]
-    decoder = Decoder(REGISTRY, settings.topic, min_batch=1, database_url=settings.database_url)
-    try:
-        decoder.submit(batch).result()  # decoded here while the helper starts
-        decoded, lookups = decoder.submit(batch).result()
-    finally:
-        decoder.close()
-    assert set(lookups.digests) == {"evt_capture_O_1", "evt_capture_O_2"}
-    assert lookups.digests["evt_capture_O_1"] == decoded[0].digest
-    assert {o: [t.kind for t in txns] for o, txns in lookups.orders.items()} == {"O_1": ["capture"], "O_2": ["capture"]}

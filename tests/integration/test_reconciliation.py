@@ -5,8 +5,7 @@ from collections import Counter
 import pytest
 
 from services.adapters.kafka import topics
-from services.reconciliation import bank
-from services.reconciliation import gateway
+from services.reconciliation import bank, gateway
 from tests.helpers import T0, capture, dispute_opened, dispute_resolved, publish_orders, publish_records, refund, run_pipeline
 
 pytestmark = pytest.mark.integration

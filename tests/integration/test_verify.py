@@ -48,39 +48,9 @@ def test_texts_that_need_escaping_survive_the_copy_and_chain_as_they_were(conn):
                       metadata={"note": 'a "quote", a tab\t, a backslash \\ and ção', "n": "1"})
     with conn.transaction():
         journal.lock_writer(conn)
-        journal.append(conn, [journal.Staged(txn, bytes(32))], 1)
+        journal.write_rows(conn, journal.format_rows([journal.Staged(txn, bytes(32))], 1))
     back = journal.read_range(conn, 0, 10)[0].transaction
     assert (back.event_id, back.metadata, back.postings) == (event_id, txn.metadata, txn.postings)
     report = Report()
     check_chain(conn, report)
     assert report.ok and report.checked == ["hash chain over 1 transactions"], report.text()
-
-
-def test_a_journal_begun_in_chain_format_1_verifies_across_the_change_to_format_2(settings, conn):
-    """Journals written before format 2 keep their format-1 links: journal_chain_formats
-    says from which seq each is in force, and verify checks each link in its own."""
-    from services.adapters.postgres.chain import GENESIS, link
-
-    publish_orders(settings, [capture(f"O_{i}") for i in range(1, 5)])
-    run_pipeline(settings)
-    txns = {p.seq: p.transaction for p in journal.read_range(conn, 0, 10)}
-    digests = dict(conn.execute("SELECT seq, payload_sha256 FROM journal_transactions").fetchall())
-    previous, hashes = GENESIS, {}
-    for seq in sorted(txns):
-        previous = hashes[seq] = link(previous, seq, txns[seq], bytes(digests[seq]), 1 if seq <= 2 else 2)
-    with conn.transaction():
-        conn.execute("SET LOCAL session_replication_role = replica")  # as if written so
-        for seq, h in hashes.items():
-            conn.execute("UPDATE journal_transactions SET chain_hash = %s WHERE seq = %s", (h, seq))
-        conn.execute("DELETE FROM journal_chain_formats")
-        conn.execute("INSERT INTO journal_chain_formats VALUES (1, 1), (3, 2)")
-    assert verify(conn).ok, verify(conn).text()
-
-    with conn.transaction():
-        conn.execute("SET LOCAL session_replication_role = replica")
-        conn.execute("UPDATE journal_postings SET amount_minor = amount_minor + 1"
-                     " WHERE seq = 2 AND account = 'ops:pool:card'")
-        conn.execute("UPDATE journal_postings SET amount_minor = amount_minor - 1"
-                     " WHERE seq = 2 AND account = 'ops:expense:mdr:card'")
-    report = verify(conn)
-    assert "first broken link at seq 2" in report.broken[0]

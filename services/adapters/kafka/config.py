@@ -70,6 +70,9 @@ def producer_config(settings: Settings) -> dict:
     return {
         **client_config(settings.kafka_bootstrap_servers),
         "enable.idempotence": True,  # acks=all, no reordering or duplicates on retry
+        # Kafka's Java clients' partitioner: the same key lands in the same partition
+        # whether a storefront in Java or one of our producers wrote it (docs/producers.md).
+        "partitioner": "murmur2_random",
         "linger.ms": 5,
         "batch.num.messages": 10000,
         "compression.type": "lz4",

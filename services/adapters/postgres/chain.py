@@ -7,8 +7,7 @@ per posting in sorted order. Fields are tab-separated; None is \\N; tab, newline
 carriage return and backslash inside a field are backslash-escaped, so no field can
 pass for a separator. That is the text layout PostgreSQL's COPY reads, so the journal
 writes the head line (plus the hash) and the posting lines as they are: the content is
-formatted once, for the hash and for the database. (This is chain format 2; format 1,
-a JSON array, is still verified for journals that began with it.)"""
+formatted once, for the hash and for the database."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from services.adapters.metadata import encode
 GENESIS = bytes(32)
 
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
-_V1 = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _UTC = timezone.utc
 _NULL = "\\N"
@@ -71,23 +69,6 @@ def link_lines(previous: bytes, head_line: str, postings: list[str]) -> bytes:
     return hashlib.sha256(previous + f"{head_line}\n{''.join(sorted(postings))}".encode()).digest()
 
 
-def link(previous: bytes, seq: int, txn: Transaction, payload_sha256: bytes, version: int = 2) -> bytes:
-    """The chain hash of txn at seq after `previous`, in chain format `version` (the
-    journal records from which seq each format is in force: journal_chain_formats)."""
-    if version == 1:
-        return hashlib.sha256(previous + _canonical_v1(seq, txn, payload_sha256)).digest()
+def link(previous: bytes, seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:
+    """The chain hash of txn at seq after `previous`."""
     return link_lines(previous, head(seq, txn, payload_sha256), posting_lines(seq, txn))
-
-
-def _canonical_v1(seq: int, txn: Transaction, payload_sha256: bytes) -> bytes:
-    """Format 1, kept to verify journals written before format 2: a JSON array of seq,
-    transaction id, kind, event id, source digest, order id, batch id, reversed id,
-    occurred_at (UTC, microseconds), metadata as sorted [key, value] pairs, postings as
-    sorted [account, currency, amount] triples."""
-    return _V1([
-        seq, str(txn.transaction_id), txn.kind, txn.event_id, payload_sha256.hex(), txn.order_id, txn.batch_id,
-        str(txn.reverses_transaction_id) if txn.reverses_transaction_id else None,
-        txn.occurred_at.astimezone(_UTC).isoformat(timespec="microseconds"),
-        sorted((k, str(v)) for k, v in txn.metadata.items()),
-        sorted(txn.postings),
-    ]).encode()

@@ -58,7 +58,6 @@ def recorded_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict
 
 
 _CHUNK = 2000  # transaction rows per piece of COPY text
-_JOURNAL = ("journal_transactions", "journal_postings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +99,19 @@ def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes =
     return Rows(first_seq, previous_hash, seq - 1, chain, txn_chunks, posting_chunks, count)
 
 
-def write_rows(conn: psycopg.Connection, rows: Rows, tables: tuple[str, str] = _JOURNAL) -> None:
+def write_rows(conn: psycopg.Connection, rows: Rows) -> None:
     """COPY the transactions, then their postings (each in one statement: the database
     checks that every statement's postings balance). Must run inside a transaction that
     holds the writer lock, with (rows.first_seq - 1, rows.previous_hash) the tip (the
-    database checks the sequence; `splitbook verify` checks the chain). `tables` names
-    others of the same columns (the benchmark's unconstrained copies)."""
+    database checks the sequence; `splitbook verify` checks the chain)."""
     if not rows.transactions:
         return
-    transactions, postings = (sql.Identifier(t) for t in tables)
+    copy_rows(conn, rows, "journal_transactions", "journal_postings")
+
+
+def copy_rows(conn: psycopg.Connection, rows: Rows, transactions_table: str, postings_table: str) -> None:
+    """COPY formatted rows into tables of the journal's columns."""
+    transactions, postings = sql.Identifier(transactions_table), sql.Identifier(postings_table)
     with conn.cursor() as cur:
         with cur.copy(sql.SQL(
             "COPY {} (seq, transaction_id, kind, event_id, payload_sha256,"
@@ -119,11 +122,6 @@ def write_rows(conn: psycopg.Connection, rows: Rows, tables: tuple[str, str] = _
         with cur.copy(sql.SQL("COPY {} (seq, account, currency, amount_minor) FROM STDIN").format(postings)) as cp:
             for chunk in rows.postings:
                 cp.write(chunk)
-
-
-def append(conn: psycopg.Connection, staged: Sequence[Staged], first_seq: int, previous_hash: bytes = GENESIS) -> None:
-    """format_rows + write_rows, for callers that do both at once."""
-    write_rows(conn, format_rows(staged, first_seq, previous_hash))
 
 
 def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[PostedTransaction]:

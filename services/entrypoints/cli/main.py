@@ -343,8 +343,8 @@ def _supervision(args: argparse.Namespace) -> int:
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     from services.adapters.kafka import topics
-    from services.adapters.kafka.publish import messy_deliveries, publish
-    from services.simulators.storefront import marketplace_day
+    from services.adapters.kafka.publish import publish
+    from services.simulators.storefront import marketplace_day, messy_deliveries
     from services.adapters.avro import SchemaRegistry
 
     registry = SchemaRegistry.from_dir()
