@@ -7,13 +7,13 @@ from datetime import datetime
 
 import psycopg
 
-from services.domain.journal import PostedTransaction
+from services.domain import accounts
+from services.domain.journal import REFUND_KINDS, PostedTransaction, TxKind
 
 from projections.upsert import add_deltas
 
 ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
 _INDEX = {name: i for i, name in enumerate(ADDED)}
-REFUNDS = ("refund", "refund_after_release")
 
 
 def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
@@ -29,21 +29,20 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
                                      "release_due_at": None, "seq": 0}
         d = row["d"]
         row["seq"] = p.seq
-        if t.kind == "capture":
+        if t.kind == TxKind.CAPTURE:
             d[_INDEX["captured"]] += sum(x.amount_minor for x in t.postings if x.amount_minor > 0)
             due = t.metadata.get("release_due_at")
             row["release_due_at"] = datetime.fromisoformat(due) if due else None
+        hold = accounts.dispute_hold(t.order_id)
         for x in t.postings:
-            parts = x.account.split(":")
-            if t.kind in REFUNDS and parts[:2] == ["ops", "pool"] and x.amount_minor < 0:
+            if t.kind in REFUND_KINDS and accounts.is_pool(x.account) and x.amount_minor < 0:
                 d[_INDEX["refunded"]] -= x.amount_minor  # returned to the buyer
-            if parts[0] != "order" or parts[1] != t.order_id:
-                continue
-            if parts[2] == "escrow":
-                d[_INDEX[f"escrow_{parts[3]}"]] -= x.amount_minor
-                if x.amount_minor > 0 and t.kind == "release":
+            escrow = accounts.escrow_of(x.account)
+            if escrow is not None and escrow.order_id == t.order_id:
+                d[_INDEX[f"escrow_{escrow.part}"]] -= x.amount_minor
+                if x.amount_minor > 0 and t.kind == TxKind.RELEASE:
                     d[_INDEX["released"]] += x.amount_minor
-            elif parts[2] == "dispute":
+            elif x.account == hold:
                 d[_INDEX["disputed"]] -= x.amount_minor  # what the hold has now
     return out
 

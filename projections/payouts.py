@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-from services.domain.journal import PostedTransaction
+from services.domain.journal import PostedTransaction, TxKind
 
 from projections.upsert import add_deltas
 
@@ -19,14 +19,14 @@ def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
     lines: dict[tuple[str, str], dict] = {}
     for p in txns:
         t = p.transaction
-        if t.kind not in ("payout_batch", "payout_confirmation"):
+        if t.kind not in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION):
             continue
         cur = t.postings[0].currency
         b = batches.setdefault(t.batch_id, {"date": t.metadata["batch_date"], "currency": cur,
                                             "d": [0] * len(BATCH_ADDED), "seq": 0})
         b["seq"] = p.seq
         d = b["d"]
-        if t.kind == "payout_batch":
+        if t.kind == TxKind.PAYOUT_BATCH:
             for seller, amount in t.metadata["lines"].items():
                 d[0] += 1
                 d[1] += int(amount)

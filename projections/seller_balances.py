@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import psycopg
 
-from services.domain.journal import PostedTransaction
+from services.domain import accounts
+from services.domain.journal import PostedTransaction, TxKind
 
 from projections.upsert import add_deltas
 
@@ -29,10 +30,10 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
                     row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
                     row[col] += sign * int(amount)
                     row[-1] = p.seq
-        if t.kind in ("payout_batch", "payout_confirmation"):
+        if t.kind in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION):
             currency = t.postings[0].currency
             moves = []
-            if t.kind == "payout_batch":
+            if t.kind == TxKind.PAYOUT_BATCH:
                 moves = [(s, _IN_FLIGHT, int(a)) for s, a in t.metadata["lines"].items()]
             else:
                 for s, (a, _ref) in t.metadata["settled"].items():
@@ -43,11 +44,10 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
                 row[col] += amount
                 row[-1] = p.seq
         for x in t.postings:
-            parts = x.account.split(":")
-            if parts[0] == "order" and len(parts) == 5 and parts[2] == "escrow" and parts[3] == "seller":
-                seller, col = parts[4], _ESCROW
-            elif parts[0] == "seller" and len(parts) == 3 and parts[2] == "payable":
-                seller, col = parts[1], _PAYABLE
+            if seller := accounts.escrow_seller_of(x.account):
+                col = _ESCROW
+            elif seller := accounts.payable_seller(x.account):
+                col = _PAYABLE
             else:
                 continue
             row = out.setdefault((seller, x.currency), [0] * (len(COLUMNS) + 1))

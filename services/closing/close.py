@@ -14,82 +14,56 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import psycopg
 
+from services.adapters.postgres import closing as store
 from services.domain.accounts import family_of, natural_balance
+from services.domain.journal import TxKind
 from services.domain.money import format_minor
 from services.reconciliation.files import utc_days
 from services.statements.reports import table
 
 
-def _balances_before(conn, when: datetime, like: str) -> dict[str, int]:
-    """currency -> natural (liability) balance of accounts LIKE `like`, before `when`."""
-    rows = conn.execute(
-        "SELECT p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
-        " WHERE p.account LIKE %s AND t.recorded_at < %s GROUP BY 1", (like, when))
-    return {c: int(v) for c, v in rows}
-
-
 def compute(conn: psycopg.Connection, day: date) -> dict:
     lo, hi = utc_days(day, day)
     tb: dict[tuple[str, str], list[int]] = {}
-    for account, cur, d, c in conn.execute(
-            "SELECT p.account, p.currency, coalesce(sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0), 0),"
-            " coalesce(-sum(p.amount_minor) FILTER (WHERE p.amount_minor < 0), 0) FROM journal_postings p"
-            " JOIN journal_transactions t USING (seq) WHERE t.recorded_at < %s GROUP BY 1, 2", (hi,)):
+    for account, cur, d, c in store.account_totals_before(conn, hi):
         row = tb.setdefault((family_of(account), cur), [0, 0, 0])
-        row[0] += int(d)
-        row[1] += int(c)
-        row[2] += natural_balance(account, int(d), int(c))
+        row[0] += d
+        row[1] += c
+        row[2] += natural_balance(account, d, c)
     trial = [{"family": f, "currency": c, "debits": d, "credits": k, "balance": b} for (f, c), (d, k, b) in sorted(tb.items())]
 
-    opening = _balances_before(conn, lo, "order:%:escrow:%")
-    closing = _balances_before(conn, hi, "order:%:escrow:%")
-    moves = {(k, c): int(v) for k, c, v in conn.execute(
-        "SELECT t.kind, p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
-        " WHERE p.account LIKE 'order:%%:escrow:%%' AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2",
-        (lo, hi))}
+    opening = store.balances_before(conn, lo, "order:%:escrow:%")
+    closing = store.balances_before(conn, hi, "order:%:escrow:%")
+    moves = store.escrow_moves(conn, lo, hi)
     roll = []
     for cur in sorted(set(opening) | set(closing) | {c for _, c in moves}):
-        captured = moves.get(("capture", cur), 0)
-        released = -moves.get(("release", cur), 0)
-        refunded = -moves.get(("refund", cur), 0)
-        disputed = -(moves.get(("dispute_opened", cur), 0) + moves.get(("dispute_resolved", cur), 0))
+        captured = moves.get((TxKind.CAPTURE, cur), 0)
+        released = -moves.get((TxKind.RELEASE, cur), 0)
+        refunded = -moves.get((TxKind.REFUND, cur), 0)
+        disputed = -(moves.get((TxKind.DISPUTE_OPENED, cur), 0) + moves.get((TxKind.DISPUTE_RESOLVED, cur), 0))
         expected = opening.get(cur, 0) + captured - released - refunded - disputed
         roll.append({"currency": cur, "opening": opening.get(cur, 0), "captured": captured, "released": released,
                      "refunded": refunded, "disputed_net": disputed, "closing": closing.get(cur, 0),
                      "ties": expected == closing.get(cur, 0)})
 
-    payables = {c: (int(pos), int(neg)) for c, pos, neg in conn.execute(
-        "SELECT currency, coalesce(sum(b) FILTER (WHERE b > 0), 0), coalesce(sum(b) FILTER (WHERE b < 0), 0) FROM ("
-        " SELECT p.account, p.currency, -sum(p.amount_minor) AS b FROM journal_postings p JOIN journal_transactions t"
-        " USING (seq) WHERE p.account LIKE 'seller:%%' AND p.account LIKE 'seller:%%:payable' AND t.recorded_at < %s"
-        " GROUP BY 1, 2) s GROUP BY 1", (hi,))}
-    in_flight = _balances_before(conn, hi, "payout:%:in_flight")
-    holds = _balances_before(conn, hi, "order:%:dispute:hold")
+    payables = store.payables_before(conn, hi)
+    in_flight = store.balances_before(conn, hi, "payout:%:in_flight")
+    holds = store.balances_before(conn, hi, "order:%:dispute:hold")
     liability = [{"currency": c, "payable_owed": payables.get(c, (0, 0))[0], "seller_debt": payables.get(c, (0, 0))[1],
                   "in_flight": in_flight.get(c, 0), "dispute_holds": holds.get(c, 0)}
                  for c in sorted(set(payables) | set(in_flight) | set(holds))]
 
-    fees = [{"gateway": g, "currency": c, "captures": int(n), "gross": int(gross), "fee": int(fee),
-             "fee_bp": round(10_000 * int(fee) / int(gross), 1) if gross else 0.0}
-            for g, c, n, gross, fee in conn.execute(
-                "SELECT t.metadata->>'gateway', p.currency, count(DISTINCT t.seq),"
-                " sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
-                " coalesce(sum(p.amount_minor) FILTER (WHERE p.account LIKE 'ops:expense:mdr:%%'), 0)"
-                " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.kind = 'capture'"
-                " AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2 ORDER BY 1", (lo, hi))]
+    fees = [{"gateway": g, "currency": c, "captures": n, "gross": gross, "fee": fee,
+             "fee_bp": round(10_000 * fee / gross, 1) if gross else 0.0}
+            for g, c, n, gross, fee in store.capture_fees(conn, lo, hi)]
     late = [{"kind": k, "currency": c, "transactions": int(n), "moved": int(v), "earliest": str(first.date())}
-            for k, c, n, v, first in conn.execute(
-                "SELECT t.kind, p.currency, count(DISTINCT t.seq), sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0),"
-                " min(t.occurred_at) FROM journal_transactions t JOIN journal_postings p USING (seq)"
-                " WHERE t.recorded_at >= %s AND t.recorded_at < %s AND t.occurred_at < %s GROUP BY 1, 2 ORDER BY 1, 2",
-                (lo, hi, lo))]
-    open_exceptions = [{"reason_code": r, "count": int(n)} for r, n in conn.execute(
-        "SELECT reason_code, count(*) FROM exceptions WHERE status IN ('open', 'assigned') GROUP BY 1 ORDER BY 1")]
+            for k, c, n, v, first in store.late_activity(conn, lo, hi)]
+    open_exceptions = [{"reason_code": r, "count": n} for r, n in store.open_exceptions(conn)]
     return {"date": day.isoformat(), "trial_balance": trial, "escrow_roll_forward": roll,
             "payout_liability": liability, "fee_yield": fees, "late_activity": late,
             "open_exceptions": open_exceptions}

@@ -4,7 +4,6 @@ ledger.commands like any command. Every step, refusals included, is audited."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from services.entrypoints.settings import Settings
 from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
 
+from services.adapters.postgres import controls as store
 from services.controls import audit
 
 
@@ -27,10 +27,8 @@ def propose(conn: psycopg.Connection, proposer: str, reason_code: str, reason: s
     adjustment_id = f"ADJ_{uuid.uuid4().hex[:10].upper()}"
     needed = required_approvals(amount, two_approvals_above_minor)
     with conn.transaction():
-        conn.execute(
-            "INSERT INTO adjustments (adjustment_id, proposer, reason_code, reason, currency, postings, amount_minor,"
-            " required_approvals, exception_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (adjustment_id, proposer, reason_code, reason, currency, json.dumps(postings), amount, needed, exception_id))
+        store.insert_adjustment(conn, adjustment_id, proposer, reason_code, reason, currency, postings, amount, needed,
+                                exception_id)
         audit.record(conn, proposer, "adjustment_proposed", adjustment_id, currency=currency, postings=postings,
                      amount_minor=amount, required_approvals=needed, reason_code=reason_code, reason=reason)
     return adjustment_id
@@ -40,8 +38,7 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
             adjustment_id: str, approver: str, at: datetime) -> str:
     """Returns 'approved' (posted), 'waiting' (needs another approver) or 'repeated'."""
     with conn.transaction():
-        row = conn.execute("SELECT proposer, reason_code, reason, currency, postings, required_approvals"
-                           " FROM adjustments WHERE adjustment_id = %s FOR UPDATE", (adjustment_id,)).fetchone()
+        row = store.lock_adjustment(conn, adjustment_id)
         if row is None:
             raise ConfigError(f"no adjustment {adjustment_id}")
         proposer, reason_code, reason, currency, postings, needed = row
@@ -50,17 +47,14 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
     if approver == proposer:
         raise ConfigError(f"{approver} proposed {adjustment_id} and cannot approve it (four eyes)")
     with conn.transaction():
-        conn.execute("SELECT 1 FROM adjustments WHERE adjustment_id = %s FOR UPDATE", (adjustment_id,))
-        inserted = conn.execute("INSERT INTO adjustment_approvals (adjustment_id, approver) VALUES (%s, %s)"
-                                " ON CONFLICT DO NOTHING RETURNING approver", (adjustment_id, approver)).fetchone()
-        approvers = [r[0] for r in conn.execute(
-            "SELECT approver FROM adjustment_approvals WHERE adjustment_id = %s ORDER BY approved_at, approver",
-            (adjustment_id,))]
+        store.lock_adjustment(conn, adjustment_id)
+        inserted = store.add_approval(conn, adjustment_id, approver)
+        approvers = store.approvers(conn, adjustment_id)
         audit.record(conn, approver, "adjustment_approved" if inserted else "adjustment_approval_repeated",
                      adjustment_id, approvals=len(approvers), required=needed)
         if len(approvers) < needed:
             return "waiting"
-        conn.execute("UPDATE adjustments SET status = 'approved' WHERE adjustment_id = %s", (adjustment_id,))
+        store.mark_approved(conn, adjustment_id)
         # Published inside the transaction's scope: if publishing fails, the approval rolls back.
         command = {"event_id": f"adjustment:{adjustment_id}", "occurred_at": at, "adjustment_id": adjustment_id,
                    "reason_code": reason_code, "reason": reason, "proposer": proposer, "approvers": approvers[:needed],
@@ -68,3 +62,8 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
         publish(producer, settings.topic(topics.COMMANDS), registry, [command], name="ManualAdjustment")
         audit.record(conn, approver, "adjustment_submitted", adjustment_id, event_id=command["event_id"])
     return "approved" if inserted else "repeated"
+
+
+def list_(conn: psycopg.Connection) -> list[tuple]:
+    """Every adjustment, oldest first, with who approved it."""
+    return store.list_adjustments(conn)

@@ -1,12 +1,11 @@
-"""The audit log: append-only (the database refuses UPDATE and DELETE)."""
+"""The audit log: who did what to which subject, append-only."""
 
 from __future__ import annotations
 
-import json
-
 import psycopg
+
+from services.adapters.postgres import controls as store
 
 
 def record(conn: psycopg.Connection, actor: str, action: str, subject: str, **detail) -> None:
-    conn.execute("INSERT INTO audit_log (actor, action, subject, detail) VALUES (%s, %s, %s, %s)",
-                 (actor, action, subject, json.dumps(detail, default=str)))
+    store.audit(conn, actor, action, subject, detail)

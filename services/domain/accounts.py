@@ -38,8 +38,11 @@ def all_valid_ids(values: list[str]) -> bool:
     return _IDS.fullmatch(joined) is not None and joined.count(" ") == len(values) - 1
 
 
+POOL_PREFIX = "ops:pool:"
+
+
 def pool(gateway: str) -> str:
-    return f"ops:pool:{gateway}"
+    return f"{POOL_PREFIX}{gateway}"
 
 
 def mdr_expense(gateway: str) -> str:
@@ -66,8 +69,11 @@ def dispute_hold(order_id: str) -> str:
     return f"order:{order_id}:dispute:hold"
 
 
+BANK_PREFIX = "ops:bank:"
+
+
 def bank(account_ref: str) -> str:
-    return f"ops:bank:{account_ref}"
+    return f"{BANK_PREFIX}{account_ref}"
 
 
 def seller_payable(seller_id: str) -> str:
@@ -132,11 +138,9 @@ def escrow_of(account: str) -> Escrow | None:
     return None
 
 
-def order_of(account: str) -> str | None:
-    """The order an 'order:{id}:...' account belongs to."""
-    if account.startswith("order:"):
-        return account.split(":", 2)[1]
-    return None
+def is_pool(account: str) -> bool:
+    """A gateway's pool (or the payouts pool): money the platform holds at a gateway."""
+    return account.startswith(POOL_PREFIX)
 
 
 def payable_seller(account: str) -> str | None:

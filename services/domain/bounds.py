@@ -1,4 +1,4 @@
-"""The bounds the ledger accepts, written once (README, Reliability). An event outside
+"""The bounds the ledger accepts, written once (docs/operations.md, Reliability). An event outside
 them is rejected (MESSAGE_TOO_LARGE, OUT_OF_BOUNDS) before anything else looks at it:
 before the journal is asked about its ids, before its rules run, before it can park.
 

@@ -37,8 +37,6 @@ class TxKind(StrEnum):
     ADJUSTMENT = "adjustment"
 
 
-ORDER_KINDS = frozenset({TxKind.CAPTURE, TxKind.RELEASE, TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE,
-                         TxKind.DISPUTE_OPENED, TxKind.DISPUTE_RESOLVED})
 REFUND_KINDS = frozenset({TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE})
 
 # Metadata values are typed here (str, int, or a dict/list of them for what is per

@@ -17,6 +17,7 @@ import psycopg
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
 from services.adapters.postgres import journal, profiles
+from services.adapters.postgres import backoffice
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 DEBTOR = "Splitbook Marketplace Ltda"
@@ -134,16 +135,12 @@ def write_files(conn: psycopg.Connection, batch_id: str, out_dir: Path) -> dict[
     for fmt, data, suffix in (("csv", to_csv(b), ".csv"), ("pain.001", to_pain001(b), ".pain001.xml")):
         path = out_dir / f"{batch_id}{suffix}"
         digest = hashlib.sha256(data).hexdigest()
-        row = conn.execute("SELECT sha256 FROM payout_files WHERE batch_id = %s AND format = %s",
-                           (batch_id, fmt)).fetchone()
-        if row and row[0] != digest:
+        recorded = backoffice.payout_file_sha256(conn, batch_id, fmt)
+        if recorded and recorded != digest:
             raise PermanentError(f"{fmt} file of {batch_id} was recorded with another hash; refusing to overwrite")
         _atomic_write(path, data)
-        conn.execute(
-            "INSERT INTO payout_files (batch_id, format, path, sha256, bytes, line_count, control_sum_minor)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (batch_id, format) DO NOTHING",
-            (batch_id, fmt, str(path), digest, len(data), len(b.lines), b.control_sum_minor),
-        )
+        backoffice.record_payout_file(conn, batch_id, fmt, str(path), digest, len(data), len(b.lines),
+                                      b.control_sum_minor)
         written[fmt] = path
     return written
 

@@ -21,6 +21,7 @@ from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
 
 from services.payouts import files
+from services.adapters.postgres import backoffice
 
 log = structlog.get_logger()
 
@@ -39,10 +40,7 @@ def payout_command(day: date, currency: str, as_of: datetime) -> dict:
 
 
 def currencies_with_payables(conn: psycopg.Connection) -> list[str]:
-    rows = conn.execute(
-        "SELECT currency FROM journal_postings WHERE account LIKE 'seller:%%' AND account LIKE 'seller:%%:payable'"
-        " GROUP BY currency, account HAVING sum(amount_minor) < 0")
-    return sorted({r[0] for r in rows})
+    return backoffice.currencies_with_payables(conn)
 
 
 def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
@@ -57,9 +55,7 @@ def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer
 
 def write_created(conn: psycopg.Connection, batch_ids: list[str], out_dir: Path) -> list[str]:
     """Write the files of those batches the ledger created (a day with no one due has none)."""
-    created = [r[0] for r in conn.execute(
-        "SELECT batch_id FROM journal_transactions WHERE kind = 'payout_batch' AND batch_id = ANY(%s) ORDER BY batch_id",
-        (batch_ids,))]
+    created = backoffice.created_batches(conn, batch_ids)
     for batch_id in created:
         paths = files.write_files(conn, batch_id, out_dir)
         log.info("payout_files_written", batch_id=batch_id, **{k: str(v) for k, v in paths.items()})

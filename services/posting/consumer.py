@@ -3,14 +3,17 @@ need -> apply the rules -> write the journal rows, the exceptions, the parked ev
 the consumed offsets in ONE PostgreSQL transaction. Offsets live in PostgreSQL; on
 assignment the consumer seeks to them, so a crash never loses or doubles a posting.
 
-The write of one batch overlaps the preparation of the next (services/posting/overlap.py)."""
+While one batch is prepared, the next is decoded and the one before is written
+(services/posting/overlap.py, the one place where stages overlap)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from typing import NamedTuple
 
 import psycopg
 import structlog
@@ -24,7 +27,7 @@ from services.domain.events import SellerProfileUpdated
 from services.domain.order_state import fold
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
-from services.posting.overlap import WriteBehind
+from services.posting.overlap import DecodeAhead, WriteBehind
 from services.posting.registry import Needs
 from services.posting.writer import CONSUMER_NAME, Position, StaleBatch, Write, write_batch
 from services.runtime import faults
@@ -35,6 +38,13 @@ log = structlog.get_logger()
 
 class Rewound(Exception):
     """The consumer went back to the stored offsets: the batch at hand comes again."""
+
+
+class Consumed(NamedTuple):
+    batch: list[Inbound]
+    decoded: Callable[[], list]  # waits for the decoder: Decoded | RejectedMessage per message
+    started: float  # when it was consumed
+    moves: int  # the consumer's position resets before it was consumed
 
 
 @dataclass
@@ -97,6 +107,8 @@ class PostingConsumer:
         self.tip: tuple[int, bytes] | None = None
         self.carry: Context | None = None  # what the last batch staged, which the journal may not show yet
         self.overlap = WriteBehind() if self.reader is not conn else None
+        self.decoder = DecodeAhead(registry, topic_of)
+        self.moves = 0  # counts resets of the consumer's position: a batch consumed before one comes again
         self.isolating: dict[Position, int] = {}  # taken one message at a time below these offsets
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
@@ -120,7 +132,11 @@ class PostingConsumer:
         """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
         self.positions = self.tip = self.carry = None
 
-    _moved = _forget  # the consumer's position is reset: what it knew is read again
+    def _moved(self) -> None:
+        """The consumer's position is reset: what it knew is read again, and a batch
+        consumed before now (being decoded) comes again."""
+        self._forget()
+        self.moves += 1
 
     # -- one batch: prepare (reads, rules, rows), then write ------------------------------
     def prepare(self, batch: list[Inbound], decoded: list | None = None, started: float | None = None) -> Prepared:
@@ -288,7 +304,7 @@ class PostingConsumer:
                 n = parked.expire(self.conn, self.clock() - self.park_timeout)
                 self.parked_rows = parked.count(self.conn)
                 if n:
-                    self.conn.execute("NOTIFY journal_appended")
+                    journal.notify_appended(self.conn)
                 return n
 
         n = with_retries(expire, what="expire_parked")
@@ -300,38 +316,48 @@ class PostingConsumer:
         self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
+        ahead: Consumed | None = None  # the batch being decoded while the one before is posted
         try:
             while not stop.requested:
-                msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max,
+                                                     timeout=0 if ahead else self.batch_timeout_s))
                 if time.monotonic() - last_expiry > 5:
                     self.totals.expired += self.expire_parked()
                     last_expiry = time.monotonic()
-                if msgs:
-                    self.idle.busy()
-                    self.post([Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs])
-                else:
+                following = self._consumed(msgs) if msgs else None
+                if ahead is not None:
+                    self.post(ahead)
+                ahead = following if following is not None and following.moves == self.moves else None
+                if ahead is None and not msgs:
                     self.drain()
                     if self.idle.expired():
                         break
             self.drain()
         finally:
+            self.decoder.close()
             if self.overlap is not None:
                 self.overlap.close()
             self.consumer.close()
         log.info("posting_consumer_stopped", **vars(self.totals))
         return self.totals
 
-    def post(self, batch: list[Inbound]) -> None:
-        """Decode, prepare (reads, rules, rows) and hand to the writer one consumed batch."""
-        started = time.perf_counter()
-        decoded = [decode(m, self.registry, self.topic_of) for m in batch]
+    def _consumed(self, msgs: list) -> Consumed:
+        self.idle.busy()
+        batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
+        return Consumed(batch, self.decoder.submit(batch), time.perf_counter(), self.moves)
+
+    def post(self, c: Consumed) -> None:
+        """Prepare (reads, rules, rows) a decoded batch and hand it to the writer."""
+        if c.moves != self.moves:
+            return  # consumed before the consumer was moved: it comes again
+        batch, decoded = c.batch, c.decoded()
         if self.isolating and self._isolated(batch):
-            self._one_by_one(batch, decoded, started)
+            self._one_by_one(batch, decoded, c.started)
             return
         if self._needs_barrier(decoded) and not self.drain():
             return  # rewound: this batch comes again
         try:
-            prepared = with_retries(partial(self.prepare, batch, decoded, started), what="prepare_batch")
+            prepared = with_retries(partial(self.prepare, batch, decoded, c.started), what="prepare_batch")
         except Rewound:
             return
         except PermanentError as e:  # preparing this batch fails for good: find the message at fault

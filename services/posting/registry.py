@@ -1,5 +1,5 @@
 """Every event type the posting consumer takes, registered in one place and keyed by
-its class: the topic it arrives on, the rule that posts it, what makes a second copy
+its name (its domain class's and its Avro record's): the topic it arrives on, the rule that posts it, what makes a second copy
 a duplicate, and what state the rule reads. Adding an event type is its schema, its
 rule file and one entry here (plus the read models that show it)."""
 
@@ -90,7 +90,6 @@ _TYPES = [
               lambda e, ctx: handle_payout_batch_confirmed(e, ctx.batch(e.batch_id)), frozenset({Needs.BATCH})),
 ]
 
-REGISTRY: dict[type, EventType] = {t.event: t for t in _TYPES}
 BY_NAME: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 

@@ -55,7 +55,7 @@ def write_batch(conn: psycopg.Connection, w: Write) -> None:
             rejections.record(conn, w.rejected)
             offsets.store(conn, CONSUMER_NAME, w.next_offsets)
             if w.notify:
-                conn.execute("NOTIFY journal_appended")
+                journal.notify_appended(conn)
 
     with_retries(write, what="post_batch")
 

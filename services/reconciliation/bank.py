@@ -5,7 +5,6 @@ the confirmation carried) and gateway deposits into ops:bank:* (by deposit id)."
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
@@ -13,9 +12,11 @@ from pathlib import Path
 
 import psycopg
 
+from services.domain import accounts
 from services.domain.errors import ConfigError
+from services.domain.journal import TxKind
 
-from services.reconciliation import store
+from services.adapters.postgres import reconciliation as store
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.gateway import to_minor
 from services.reconciliation.matching import Expected, Reported, Result, match
@@ -75,16 +76,11 @@ def _parse_camt053(data: bytes) -> Statement:
 def expected(conn: psycopg.Connection, currency: str, first: date, last: date) -> list[Expected]:
     lo, hi = utc_days(first, last)
     out = []
-    rows = conn.execute(
-        "SELECT t.seq, t.kind, t.event_id, t.metadata, t.occurred_at, p.account, p.currency, p.amount_minor"
-        " FROM journal_transactions t JOIN journal_postings p USING (seq)"
-        " WHERE t.kind IN ('payout_confirmation', 'gateway_deposit') AND p.currency = %s"
-        " AND t.occurred_at >= %s AND t.occurred_at < %s ORDER BY t.seq", (currency, lo, hi)).fetchall()
-    for seq, kind, event_id, md, _at, account, cur, amount in rows:
-        if kind == "payout_confirmation" and account == "ops:pool:payouts":
-            for _seller, (line_amount, ref) in json.loads(md["settled"]).items():
+    for seq, kind, event_id, md, account, cur, amount in store.bank_movements(conn, currency, lo, hi):
+        if kind == TxKind.PAYOUT_CONFIRMATION and account == accounts.POOL_PAYOUTS:
+            for _seller, (line_amount, ref) in md["settled"].items():
                 out.append(Expected((ref, "payout"), seq, {"amount": line_amount}, cur))
-        elif kind == "gateway_deposit" and account.startswith("ops:bank:"):
+        elif kind == TxKind.GATEWAY_DEPOSIT and account.startswith(accounts.BANK_PREFIX):
             # the bank credited by the gateway (CRDT), or debited by it on a negative net (DBIT)
             out.append(Expected((event_id, "deposit" if amount > 0 else "payout"), seq, {"amount": abs(amount)}, cur))
     return out

@@ -16,9 +16,10 @@ import psycopg
 from services.domain import accounts
 from services.domain.bounds import AMOUNT_MAX_MINOR
 from services.domain.errors import ConfigError
+from services.domain.journal import REFUND_KINDS, TxKind
 from services.domain.money import exponent, is_currency
 
-from services.reconciliation import store
+from services.adapters.postgres import reconciliation as store
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.matching import Expected, Reported, Result, match
 
@@ -84,14 +85,7 @@ def parse(data: bytes, currencies_of) -> Report:
 def expected(conn: psycopg.Connection, gateway: str, currency: str, first: date, last: date) -> list[Expected]:
     lo, hi = utc_days(first, last)
     pool, mdr, cb = accounts.pool(gateway), accounts.mdr_expense(gateway), accounts.chargeback_expense(gateway)
-    rows = conn.execute(
-        "SELECT t.seq, t.kind, t.order_id, t.metadata->>'outcome', p.account, p.currency, p.amount_minor"
-        " FROM journal_transactions t JOIN journal_postings p USING (seq)"
-        " WHERE t.order_id IN (SELECT order_id FROM journal_transactions WHERE kind = 'capture'"
-        "                      AND metadata->>'gateway' = %s)"
-        " AND t.kind IN ('capture', 'refund', 'refund_after_release', 'dispute_resolved')"
-        " AND t.occurred_at >= %s AND t.occurred_at < %s AND p.currency = %s ORDER BY t.seq",
-        (gateway, lo, hi, currency)).fetchall()
+    rows = store.gateway_movements(conn, gateway, currency, lo, hi)
     by_seq: dict[int, dict] = {}
     for seq, kind, order_id, outcome, account, _currency, amount in rows:
         e = by_seq.setdefault(seq, {"kind": kind, "order": order_id, "outcome": outcome, "currency": currency,
@@ -104,10 +98,10 @@ def expected(conn: psycopg.Connection, gateway: str, currency: str, first: date,
             e["cb"] += amount
     out = []
     for seq, e in by_seq.items():
-        if e["kind"] == "capture":
+        if e["kind"] == TxKind.CAPTURE:
             amounts = {"gross": e["pool"] + e["mdr"], "fee": e["mdr"], "net": e["pool"]}
             line_type = "capture"
-        elif e["kind"] in ("refund", "refund_after_release"):
+        elif e["kind"] in REFUND_KINDS:
             amounts, line_type = {"gross": -e["pool"], "fee": 0, "net": -e["pool"]}, "refund"
         elif e["outcome"] == "lost":
             amounts = {"gross": -e["pool"] - e["cb"], "fee": e["cb"], "net": -e["pool"]}
@@ -122,13 +116,10 @@ def currencies_of(conn: psycopg.Connection):
     """gateway -> the currencies its pool holds money in (from account_balances; the first
     capture's currency while the read models have nothing yet)."""
     def lookup(gateway: str) -> list[str]:
-        known = [r[0] for r in conn.execute(
-            "SELECT DISTINCT currency FROM account_balances WHERE account = %s ORDER BY 1", (accounts.pool(gateway),))]
+        known = store.account_currencies(conn, accounts.pool(gateway))
         if not known:
-            row = conn.execute("SELECT currency FROM journal_postings WHERE seq = (SELECT min(seq) FROM"
-                               " journal_transactions WHERE kind = 'capture' AND metadata->>'gateway' = %s) LIMIT 1",
-                               (gateway,)).fetchone()
-            known = [row[0]] if row else []
+            first = store.first_capture_currency(conn, gateway)
+            known = [first] if first else []
         if not known:
             raise ConfigError(f"the ledger has no captures through gateway {gateway!r}")
         return known

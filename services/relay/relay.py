@@ -22,6 +22,7 @@ from services.runtime.runloop import Stop, with_retries
 from services.adapters.postgres import db, journal
 from services.adapters.avro import SchemaRegistry
 from services.adapters import metadata
+from services.adapters.postgres import relaying
 
 log = structlog.get_logger()
 STREAM = "journal"
@@ -79,8 +80,7 @@ class Relay:
             raise TransientError(f"Kafka did not acknowledge {remaining} messages; errors: {failures[:3]}")
 
     def position(self) -> int:
-        row = self.conn.execute("SELECT last_seq FROM relay_positions WHERE stream = %s", (STREAM,)).fetchone()
-        return row[0] if row else 0
+        return relaying.position(self.conn, STREAM)
 
     def publish_journal(self) -> int:
         """Publish one page after the stored position; returns how many were published."""
@@ -101,23 +101,14 @@ class Relay:
                 self.producer.poll(0)
         self._flush()
         with db.translated():
-            self.conn.execute(
-                "INSERT INTO relay_positions (stream, last_seq) VALUES (%s, %s) ON CONFLICT (stream)"
-                " DO UPDATE SET last_seq = EXCLUDED.last_seq WHERE relay_positions.last_seq < EXCLUDED.last_seq",
-                (STREAM, page[-1].seq),
-            )
+            relaying.store_position(self.conn, STREAM, page[-1].seq)
         self.published += len(page)
         log.info("journal_relayed", first_seq=page[0].seq, last_seq=page[-1].seq, count=len(page))
         return len(page)
 
     def publish_rejected(self) -> int:
         with db.translated():
-            rows = self.conn.execute(
-                "SELECT exception_id, reason_code, detail, source_topic, source_partition, source_offset,"
-                " event_id, order_id, payload, created_at FROM exceptions"
-                " WHERE published_at IS NULL AND source_topic IS NOT NULL ORDER BY exception_id LIMIT %s",
-                (self.page,),
-            ).fetchall()
+            rows = relaying.unpublished_rejections(self.conn, self.page)
         if not rows:
             return 0
         for xid, reason, detail, topic, part, off, event_id, order_id, payload, created in rows:
@@ -138,10 +129,7 @@ class Relay:
                                   key=(order_id or record["event_id"]).encode(), on_delivery=self._delivered)
         self._flush()
         with db.translated():
-            self.conn.execute(
-                "UPDATE exceptions SET published_at = %s WHERE exception_id = ANY(%s)",
-                (datetime.now(timezone.utc), [r[0] for r in rows]),
-            )
+            relaying.mark_published(self.conn, [r[0] for r in rows], datetime.now(timezone.utc))
         self.rejected_published += len(rows)
         log.info("rejections_relayed", count=len(rows), last_exception_id=rows[-1][0])
         return len(rows)
@@ -152,7 +140,7 @@ class Relay:
             pass
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> None:
-        self.listen_conn.execute("LISTEN journal_appended")
+        relaying.listen_appended(self.listen_conn)
         idle_since = time.monotonic()
         while not stop.requested:
             moved = with_retries(self.publish_journal, what="relay_journal")

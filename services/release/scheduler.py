@@ -20,18 +20,13 @@ from services.runtime.runloop import Stop
 from services.entrypoints.settings import Settings
 from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres import backoffice
 
 log = structlog.get_logger()
 
 
 def due_orders(conn: psycopg.Connection, as_of: datetime, limit: int = 100_000) -> list[str]:
-    rows = conn.execute(
-        "SELECT order_id FROM order_escrow WHERE release_due_at <= %s AND disputed = 0"
-        " AND status IN ('in_escrow', 'partially_refunded')"
-        " AND escrow_seller + escrow_shipping + escrow_platform > 0 ORDER BY release_due_at, order_id LIMIT %s",
-        (as_of, limit),
-    )
-    return [r[0] for r in rows]
+    return backoffice.due_orders(conn, as_of, limit)
 
 
 def release_command(order_id: str, as_of: datetime) -> dict:

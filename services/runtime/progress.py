@@ -15,6 +15,7 @@ from services.posting.consumer import CONSUMER_NAME
 from services.posting.registry import input_topics
 from services.entrypoints.settings import Settings
 from services.adapters.postgres import offsets
+from services.adapters.postgres import backoffice
 
 log = structlog.get_logger()
 
@@ -58,9 +59,7 @@ def lag(settings: Settings, conn: psycopg.Connection, timeout_s: float = REACH_T
     highs = high_watermarks(settings, [settings.topic(t) for t in input_topics()], timeout_s)
     stored = offsets.load(conn, CONSUMER_NAME)
     unposted = sum(max(0, high - stored.get(tp, 0)) for tp, high in highs.items())
-    last = conn.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0]
-    relayed = conn.execute("SELECT coalesce(max(last_seq), 0) FROM relay_positions WHERE stream = 'journal'").fetchone()[0]
-    projected = conn.execute("SELECT coalesce(max(last_seq), 0) FROM projection_positions").fetchone()[0]
+    last, relayed, projected = backoffice.positions(conn)
     return Lag(unposted, last - relayed, last - projected)
 
 

@@ -22,11 +22,8 @@ T = TypeVar("T")
 
 def tune_gc() -> None:
     """For long-running workers: move start-up objects out of the collector's sight and
-    collect the young generation less often. A batch allocates hundreds of thousands of
-    short-lived objects, most of them alive until the batch is done: at the default
-    threshold (700) the collector took about a third of the posting consumer's CPU, at
-    50,000 still ~7 % (each pass walks a batch's live objects); at 200,000 a steady
-    backlog hardly triggers it, since what a batch allocates is mostly freed again."""
+    collect the young generation less often, since a batch's hundreds of thousands of
+    short-lived objects stay alive until the batch is done (docs/performance.md)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(200_000, 20, 100)

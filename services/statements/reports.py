@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import psycopg
 
+from services.adapters.postgres import reporting as store
 from services.domain.accounts import family_of, natural_balance
 from services.domain.money import format_minor
 
@@ -42,10 +43,7 @@ SELLER_COLUMNS = ("seller_id", "currency", "escrow", "payable", "in_flight", "pa
 
 
 def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> str:
-    rows = conn.execute(
-        "SELECT seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, as_of_seq"
-        " FROM seller_balances ORDER BY escrow DESC, seller_id LIMIT %s", (top,)
-    ).fetchall()
+    rows = store.seller_balances(conn, top)
     if fmt == "table":
         rows = [(s, c, *(format_minor(v, c) for v in vals), seq) for s, c, *vals, seq in rows]
     return render(SELLER_COLUMNS, rows, fmt, right=range(2, 9))
@@ -53,16 +51,12 @@ def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> s
 
 def trial_balance(conn: psycopg.Connection, fmt: str = "table") -> tuple[str, bool]:
     """Per account family and currency, straight from the journal. Returns (text, balanced)."""
-    rows = conn.execute(
-        "SELECT account, currency, sum(amount_minor) FILTER (WHERE amount_minor > 0)::bigint,"
-        " (-sum(amount_minor) FILTER (WHERE amount_minor < 0))::bigint FROM journal_postings GROUP BY account, currency"
-    ).fetchall()
     families: dict[tuple[str, str], list[int]] = {}
-    for account, currency, debits, credits in rows:
+    for account, currency, debits, credits in store.account_totals(conn):
         f = families.setdefault((family_of(account), currency), [0, 0, 0, 0])
-        f[0] += debits or 0
-        f[1] += credits or 0
-        f[2] += natural_balance(account, debits or 0, credits or 0)
+        f[0] += debits
+        f[1] += credits
+        f[2] += natural_balance(account, debits, credits)
         f[3] += 1
     out_rows = []
     totals: dict[str, list[int]] = {}
@@ -82,21 +76,11 @@ def trial_balance(conn: psycopg.Connection, fmt: str = "table") -> tuple[str, bo
 
 
 def counts(conn: psycopg.Connection) -> dict[str, int]:
-    q = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-    return {
-        "transactions_posted": q("SELECT count(*) FROM journal_transactions"),
-        "postings": q("SELECT count(*) FROM journal_postings"),
-        "rejected": q("SELECT count(*) FROM exceptions WHERE source_topic IS NOT NULL"),
-        "parked": q("SELECT count(*) FROM parked_events"),
-        "projected_seq": q("SELECT coalesce(max(last_seq), 0) FROM projection_positions"),
-    }
+    return store.counts(conn)
 
 
 def orders_by_status(conn: psycopg.Connection, fmt: str = "table") -> str:
-    rows = conn.execute(
-        "SELECT status, currency, count(*), sum(captured)::bigint, sum(escrow_seller + escrow_shipping + escrow_platform)::bigint,"
-        " sum(released)::bigint, sum(refunded)::bigint, sum(disputed)::bigint FROM order_escrow GROUP BY 1, 2 ORDER BY 2, 1"
-    ).fetchall()
+    rows = store.orders_by_status(conn)
     headers = ("status", "currency", "orders", "captured", "in escrow", "released", "refunded", "in dispute")
     if fmt == "table":
         rows = [(st, c, f"{n:,}", *(format_minor(v, c) for v in vals)) for st, c, n, *vals in rows]
@@ -104,10 +88,7 @@ def orders_by_status(conn: psycopg.Connection, fmt: str = "table") -> str:
 
 
 def payout_batches(conn: psycopg.Connection, batch_ids: list[str] | None = None, fmt: str = "table") -> str:
-    rows = conn.execute(
-        "SELECT batch_id, batch_date, currency, status, line_count, total, settled, failed FROM payout_batches"
-        " WHERE %s::text[] IS NULL OR batch_id = ANY(%s) ORDER BY batch_date, batch_id", (batch_ids, batch_ids)
-    ).fetchall()
+    rows = store.payout_batches(conn, batch_ids)
     headers = ("batch_id", "date", "currency", "status", "lines", "total", "settled", "failed")
     if fmt == "table":
         rows = [(b, d, c, st, n, *(format_minor(v, c) for v in vals)) for b, d, c, st, n, *vals in rows]
@@ -115,7 +96,5 @@ def payout_batches(conn: psycopg.Connection, batch_ids: list[str] | None = None,
 
 
 def rejections(conn: psycopg.Connection, fmt: str = "table") -> str:
-    rows = conn.execute(
-        "SELECT reason_code, count(*), min(detail) FROM exceptions GROUP BY reason_code ORDER BY 2 DESC, 1"
-    ).fetchall()
+    rows = store.rejections(conn)
     return render(("reason_code", "count", "example"), [(r, n, d[:70]) for r, n, d in rows], fmt, right=(1,))

@@ -13,7 +13,7 @@ import psycopg
 
 from services.domain.money import format_minor
 from services.statements import reports
-from services.adapters import metadata
+from services.adapters.postgres import reporting as store
 
 COLUMNS = ("escrow", "on_hold", "payable", "in_flight", "paid_out")
 
@@ -31,25 +31,10 @@ class Movement:
         return sum(v for k, v in self.delta.items() if k != "paid_out")
 
 
-def _candidates(conn: psycopg.Connection, seller: str) -> list[tuple]:
-    return conn.execute(
-        "SELECT t.seq, t.occurred_at, t.kind, t.order_id, t.batch_id, t.metadata,"
-        " array_agg(p.account ORDER BY p.ctid), array_agg(p.currency ORDER BY p.ctid), array_agg(p.amount_minor ORDER BY p.ctid)"
-        " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.seq IN ("
-        "  SELECT seq FROM journal_postings WHERE account LIKE 'seller:%%' AND account = %s"
-        "  UNION SELECT seq FROM journal_postings WHERE account LIKE %s"
-        "  UNION SELECT seq FROM journal_transactions WHERE kind IN ('dispute_resolved', 'payout_confirmation')"
-        "   AND metadata::text LIKE %s)"
-        " GROUP BY t.seq ORDER BY t.seq",
-        (f"seller:{seller}:payable", f"order:%:escrow:seller:{seller}", f"%{seller}%"),
-    ).fetchall()
-
-
 def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]]:
     """currency -> movements, in journal order."""
     out: dict[str, list[Movement]] = {}
-    for seq, at, kind, order_id, batch_id, stored, accounts, currencies, amounts in _candidates(conn, seller):
-        md = metadata.decode(stored)
+    for seq, at, kind, order_id, batch_id, md, accounts, currencies, amounts in store.seller_movements(conn, seller):
         cur = currencies[0]
         d = dict.fromkeys(COLUMNS, 0)
         for account, amount in zip(accounts, amounts):

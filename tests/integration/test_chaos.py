@@ -1,6 +1,6 @@
 """The fault campaign, short: a few hundred valid events while the supervised workers
 are SIGKILLed and SIGSTOPped and the broker and PostgreSQL restart (the long campaign
-is `make chaos`; README, Reliability)."""
+is `make chaos`; docs/operations.md)."""
 
 import pytest
 

@@ -1,5 +1,6 @@
 """Events on real Kafka end up in the journal, on ledger.journal and in the read models."""
 
+import multiprocessing
 from datetime import date
 
 import pytest
@@ -146,6 +147,7 @@ def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(sett
     run_projector(settings)
 
     assert (totals.posted, totals.rejected, totals.duplicates) == (3300, 0, 0)
+    assert not multiprocessing.active_children()  # the decoder helper is gone with the consumer
     assert conn.execute("SELECT kind, count(*) FROM journal_transactions GROUP BY kind ORDER BY kind").fetchall() == [
         ("capture", 3000), ("refund", 300)]
     assert conn.execute("SELECT count(*) FROM parked_events").fetchone()[0] == 0

@@ -17,7 +17,7 @@ def test_every_built_address_parses_back_to_its_ids(order_id, seller_id):
     assert accounts.payable_seller(accounts.seller_payable(seller_id)) == seller_id
     assert accounts.seller_of(accounts.seller_payable(seller_id)) == seller_id
     assert accounts.seller_of(accounts.escrow_seller(order_id, seller_id)) == seller_id
-    assert accounts.order_of(accounts.dispute_hold(order_id)) == order_id
+    assert accounts.is_pool(accounts.pool(order_id)) and not accounts.is_pool(accounts.bank(order_id))
 
 
 def test_accounts_of_other_families_are_not_mistaken_for_a_seller_or_an_escrow():

@@ -57,9 +57,8 @@ def consumer_config(settings: Settings, group: str) -> dict:
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 1000,
         # Prefetch memory: the queue's bound, which a fetch in flight may overshoot by up to
-        # its own size, so fetches stay small too (a 5,000-message batch is under 1 MB).
-        # 4 MB / 1 MB / 4 MB kept the posting consumer at ~180 MB RSS over any backlog, as
-        # fast as 16 MB / 4 MB / 16 MB, which let it reach ~300 MB (README, Performance).
+        # its own size, so fetches stay small too; this bounds the consumer's memory over
+        # any backlog (docs/performance.md).
         "queued.max.messages.kbytes": settings.queued_max_kbytes,
         "max.partition.fetch.bytes": 1024 * 1024,
         "fetch.max.bytes": 4 * 1024 * 1024,

@@ -41,6 +41,16 @@ def tip(conn: psycopg.Connection) -> tuple[int, bytes]:
     return row[0], bytes(row[1]) if row[1] is not None else GENESIS
 
 
+def has_transaction(conn: psycopg.Connection, transaction_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM journal_transactions WHERE transaction_id = %s",
+                        (transaction_id,)).fetchone() is not None
+
+
+def notify_appended(conn: psycopg.Connection) -> None:
+    """Wake the relay (LISTEN journal_appended); delivered when the transaction commits."""
+    conn.execute("NOTIFY journal_appended")
+
+
 def recorded_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
     """event_id -> payload digest, for those of event_ids the ledger recorded: a journal
     transaction or a seller profile version (an event_id is unique across every input).

@@ -1,0 +1,4 @@
+from services.entrypoints.cli.main import main
+import sys
+
+sys.exit(main())

@@ -1,0 +1,84 @@
+"""splitbook payouts run | scheduler | files | list: the day's payout batches, made by
+the ledger from what it posted, and their bank files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres import db
+from services.entrypoints import bootstrap
+from services.entrypoints.cli.args import Parser, clock_time, day, instant, now
+from services.entrypoints.settings import ROOT, Settings
+from services.runtime import progress
+from services.runtime.runloop import Stop, reconnecting
+from services.statements import reports
+
+OUT = ROOT / ".local" / "payouts"
+
+
+def register(sub) -> None:
+    pay = sub.add_parser("payouts", help="daily payout batches and their bank files")
+    psub = pay.add_subparsers(dest="payouts_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = psub.add_parser("run", help="have the ledger make the day's batches, then write their files")
+    sp.add_argument("--date", type=day, default=date.today())
+    sp.add_argument("--as-of", type=instant, default=None, help="profiles in force at (default now)")
+    sp.add_argument("--out", type=Path, default=OUT, help="where files go")
+    sp.set_defaults(handler=run)
+    sp = psub.add_parser("scheduler", help="run the day's payouts every day at --at (UTC)")
+    sp.add_argument("--at", default="06:00", help="HH:MM")
+    sp.add_argument("--out", type=Path, default=OUT)
+    sp.set_defaults(handler=scheduler)
+    sp = psub.add_parser("files", help="(re)write a batch's CSV and pain.001 files")
+    sp.add_argument("batch_id")
+    sp.add_argument("--out", type=Path, default=OUT)
+    sp.set_defaults(handler=files)
+    sp = psub.add_parser("list", help="payout batches with their status")
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp.set_defaults(handler=list_batches)
+
+
+def run(args) -> int:
+    from services.payouts import scheduler as payouts
+
+    settings = Settings.from_env()
+    with db.connect(settings.database_url) as conn:
+        created = payouts.run(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), args.date,
+                              args.as_of or now(), args.out)
+        progress.wait_caught_up(settings, conn, 120)
+        print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
+    for b in created:
+        print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+    return 0
+
+
+def scheduler(args) -> int:
+    from services.payouts import scheduler as payouts
+
+    settings = Settings.from_env()
+    at = clock_time(args.at)
+    registry = SchemaRegistry.from_dir()
+    stop = Stop().install()
+
+    def once() -> None:
+        with db.connect(settings.database_url, application_name="splitbook-payout-scheduler") as conn:
+            payouts.run_daily(settings, conn, bootstrap.producer(settings), registry, at, args.out, now, stop)
+
+    reconnecting(once, what="payout_scheduler", stop=stop)
+    return 0
+
+
+def files(args) -> int:
+    from services.payouts import files as bank_files
+
+    with db.connect(Settings.from_env().database_url) as conn:
+        for fmt, path in bank_files.write_files(conn, args.batch_id, args.out).items():
+            print(f"{fmt}: {path}")
+    return 0
+
+
+def list_batches(args) -> int:
+    with db.connect(Settings.from_env().database_url) as conn:
+        print(reports.payout_batches(conn, None, args.format))
+    return 0

@@ -1,0 +1,46 @@
+"""splitbook release | release-scheduler: ReleaseEscrow commands for orders whose escrow
+window has passed."""
+
+from __future__ import annotations
+
+from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres import db
+from services.entrypoints import bootstrap
+from services.entrypoints.cli.args import instant, now
+from services.entrypoints.settings import Settings
+from services.runtime.runloop import Stop, reconnecting
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("release", help="publish ReleaseEscrow for every order whose escrow window has passed")
+    sp.add_argument("--as-of", type=instant, default=None, help="the time to release as of (ISO 8601), default now")
+    sp.set_defaults(handler=release)
+    sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
+    sp.add_argument("--interval-s", type=float, default=60.0)
+    sp.set_defaults(handler=release_scheduler)
+
+
+def release(args) -> int:
+    from services.release import scheduler
+
+    settings = Settings.from_env()
+    with db.connect(settings.database_url) as conn:
+        as_of = args.as_of or now()
+        n = scheduler.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
+    print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
+    return 0
+
+
+def release_scheduler(args) -> int:
+    from services.release import scheduler
+
+    settings = Settings.from_env()
+    registry = SchemaRegistry.from_dir()
+    stop = Stop().install()
+
+    def once() -> None:
+        with db.connect(settings.database_url, application_name="splitbook-release-scheduler") as conn:
+            scheduler.run_forever(settings, conn, bootstrap.producer(settings), registry, now, args.interval_s, stop)
+
+    reconnecting(once, what="release_scheduler", stop=stop)
+    return 0
