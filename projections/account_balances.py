@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.postgres.read_models import add_deltas
 from services.domain.accounts import natural_balance
 from services.domain.journal import PostedTransaction
-
-from projections.upsert import add_deltas
 
 
 def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:

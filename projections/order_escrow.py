@@ -7,10 +7,9 @@ from datetime import datetime
 
 import psycopg
 
+from services.adapters.postgres.read_models import add_deltas
 from services.domain import accounts
 from services.domain.journal import REFUND_KINDS, PostedTransaction, TxKind
-
-from projections.upsert import add_deltas
 
 ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
 _INDEX = {name: i for i, name in enumerate(ADDED)}

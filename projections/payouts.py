@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.postgres.read_models import add_deltas
 from services.domain.journal import PostedTransaction, TxKind
-
-from projections.upsert import add_deltas
 
 BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
 

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import psycopg
 import structlog
-from psycopg import sql
-
-from services.adapters.postgres import db
-
-from services.adapters.postgres import journal
 
 from projections import worker
+from services.adapters.postgres import db, journal, read_models
 
 log = structlog.get_logger()
 TABLES = ("seller_balances", "order_escrow", "account_balances", "payout_batches", "payout_lines")
@@ -22,12 +18,12 @@ def rebuild(conn: psycopg.Connection, page: int = 20_000) -> int:
     """Returns the journal seq the rebuilt read models reflect."""
     last = 0
     with db.translated(), conn.transaction():
-        worker.load_position(conn, for_update=True)
-        conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+        read_models.load_position(conn, for_update=True)
+        read_models.truncate(conn, TABLES)
         for chunk in journal.iter_all(conn, page):
             worker.apply(conn, chunk)
             last = chunk[-1].seq
             log.info("rebuild_progress", last_seq=last)
-        worker.store_position(conn, last, None, None, None)
+        read_models.store_position(conn, last, None, None, None)
     log.info("rebuild_done", last_seq=last)
     return last

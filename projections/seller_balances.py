@@ -7,10 +7,9 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.postgres.read_models import add_deltas
 from services.domain import accounts
 from services.domain.journal import PostedTransaction, TxKind
-
-from projections.upsert import add_deltas
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
 _ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5

@@ -11,19 +11,17 @@ import psycopg
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from services.runtime import faults
-from services.domain.errors import PermanentError, Rejected
-from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
-from services.runtime.runloop import IdleClock, Stop, checked, with_retries
-from services.adapters.postgres import db
-from services.adapters.postgres.journal import transaction_uuid
-from services.adapters.avro import SchemaRegistry
-
 from projections import account_balances, order_escrow, payouts, seller_balances
 from services.adapters import metadata
+from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres import db, read_models
+from services.adapters.postgres.journal import transaction_uuid
+from services.domain.errors import PermanentError, Rejected
+from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
+from services.runtime import faults
+from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
 log = structlog.get_logger()
-NAME = "read_models"
 READ_MODELS = (seller_balances, order_escrow, account_balances, payouts)
 
 
@@ -51,24 +49,6 @@ def apply(conn: psycopg.Connection, txns: Sequence[PostedTransaction]) -> None:
         model.write(conn, model.fold(txns))
 
 
-def load_position(conn: psycopg.Connection, *, for_update: bool = False) -> tuple[int, int | None]:
-    sql = "SELECT last_seq, next_offset FROM projection_positions WHERE projection = %s"
-    row = conn.execute(sql + (" FOR UPDATE" if for_update else ""), (NAME,)).fetchone()
-    return (row[0], row[1]) if row else (0, None)
-
-
-def store_position(conn: psycopg.Connection, last_seq: int, topic: str | None, partition: int | None,
-                   next_offset: int | None) -> None:
-    conn.execute(
-        "INSERT INTO projection_positions (projection, last_seq, topic, partition, next_offset)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq,"
-        " topic = coalesce(EXCLUDED.topic, projection_positions.topic),"
-        " partition = coalesce(EXCLUDED.partition, projection_positions.partition),"
-        " next_offset = coalesce(EXCLUDED.next_offset, projection_positions.next_offset), updated_at = now()",
-        (NAME, last_seq, topic, partition, next_offset),
-    )
-
-
 @dataclass
 class Totals:
     batches: int = 0
@@ -89,7 +69,7 @@ class ProjectionWorker:
         self.idle = IdleClock(None)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        _, next_offset = load_position(self.conn)
+        _, next_offset = read_models.load_position(self.conn)
         for tp in partitions:
             tp.offset = next_offset if next_offset is not None else OFFSET_BEGINNING
         consumer.assign(partitions)
@@ -101,7 +81,7 @@ class ProjectionWorker:
 
         def write() -> int:
             with db.translated(), self.conn.transaction():
-                last_seq, _ = load_position(self.conn, for_update=True)
+                last_seq, _ = read_models.load_position(self.conn, for_update=True)
                 fresh = [p for _, _, p in records if p.seq > last_seq]
                 expected = last_seq + 1
                 for p in fresh:
@@ -110,7 +90,7 @@ class ProjectionWorker:
                     expected += 1
                 apply(self.conn, fresh)
                 part, off, _ = records[-1]
-                store_position(self.conn, expected - 1, self.topic, part, off + 1)
+                read_models.store_position(self.conn, expected - 1, self.topic, part, off + 1)
             self.totals.skipped += len(records) - len(fresh)
             return len(fresh)
 

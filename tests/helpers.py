@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 import psycopg
 from confluent_kafka import Consumer, Producer
 
-from services.entrypoints import bootstrap
-from services.adapters.kafka import topics
-from services.runtime.runloop import Stop
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
-from services.simulators.storefront import worked_example
 from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
+from services.entrypoints import bootstrap
+from services.entrypoints.settings import Settings
+from services.runtime.runloop import Stop
+from services.simulators.storefront import worked_example
 
 REGISTRY = SchemaRegistry.from_dir()
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)

@@ -29,21 +29,21 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo, sql
 
+from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka.publish import publish
+from services.adapters.kafka.topics import ORDERS, ensure_topics
+from services.adapters.postgres import journal
 from services.adapters.postgres.chain import GENESIS
-from services.domain.rules.capture import Policy, handle_order_captured
+from services.adapters.postgres.journal import Staged, format_rows
+from services.adapters.postgres.migrate import migrate
 from services.domain.events import OrderCaptured
-from services.adapters.kafka.topics import ensure_topics, ORDERS
+from services.domain.rules.capture import Policy, handle_order_captured
+from services.entrypoints.bootstrap import producer as make_producer
+from services.entrypoints.settings import ROOT, Settings
 from services.posting.batch import digest
 from services.posting.registry import BY_NAME
-from services.statements.reports import table
-from services.entrypoints.settings import ROOT, Settings
-from services.adapters.postgres import journal
-from services.adapters.postgres.journal import Staged, format_rows
-from services.adapters.kafka.publish import publish
 from services.simulators.storefront import marketplace_day
-from services.adapters.avro import SchemaRegistry
-from services.entrypoints.bootstrap import producer as make_producer
-from services.adapters.postgres.migrate import migrate
+from services.statements.reports import table
 
 TARGET_EVENTS_PER_S = 25_000  # capture events/s end to end (issue 2)
 

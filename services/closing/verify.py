@@ -10,8 +10,7 @@ from typing import NamedTuple
 
 import psycopg
 
-from projections import worker
-from services.adapters.postgres import journal
+from services.adapters.postgres import journal, read_models
 from services.adapters.postgres import verification as store
 from services.adapters.postgres.chain import GENESIS, link
 
@@ -88,7 +87,7 @@ def read_model_differences(conn: psycopg.Connection) -> dict[str, Comparison]:
 
 def check_read_models(conn: psycopg.Connection, report: Report) -> None:
     """Every read model equals what a rebuild from the journal gives."""
-    projected_to = worker.load_position(conn)[0]
+    projected_to = read_models.load_position(conn)[0]
     last = journal.last_seq(conn)
     if projected_to != last:
         report.broken.append(f"read models reflect seq {projected_to}, the journal is at {last} (projection lagging)")

@@ -10,15 +10,14 @@ from datetime import datetime
 import psycopg
 from confluent_kafka import Producer
 
-from services.domain.rules.adjustments import required_approvals, validate
-from services.domain.errors import ConfigError
-from services.adapters.kafka import topics
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
-
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
 from services.adapters.postgres import controls as store
 from services.controls import audit
+from services.domain.errors import ConfigError
+from services.domain.rules.adjustments import required_approvals, validate
+from services.entrypoints.settings import Settings
 
 
 def propose(conn: psycopg.Connection, proposer: str, reason_code: str, reason: str, currency: str,

@@ -7,10 +7,11 @@ import uuid
 
 import psycopg
 
+from services.adapters.postgres import controls as store
+from services.adapters.postgres import journal
+from services.controls import audit
 from services.domain.errors import ConfigError
 
-from services.adapters.postgres import controls as store, journal
-from services.controls import audit
 
 def list_(conn: psycopg.Connection, status: str | None, reason: str | None, limit: int) -> list[tuple]:
     return store.list_exceptions(conn, status, reason, limit)

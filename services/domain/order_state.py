@@ -12,7 +12,6 @@ from datetime import datetime
 from services.domain import accounts
 from services.domain.journal import Transaction, TxKind
 
-
 # After release an order's money sits in parts: per seller a payable part and a
 # withholding part, the platform's take rate, the shipping payable. Every transaction
 # after release says in its metadata ("parts") what it took from each part, or gave back;

@@ -7,16 +7,16 @@ from datetime import timedelta
 from confluent_kafka import Consumer, Producer
 
 from projections.worker import ProjectionWorker
-from services.domain.rules.capture import Policy
+from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.adapters.kafka.config import consumer_config, ensure_reachable, producer_config
+from services.adapters.postgres import db
+from services.adapters.postgres.migrate import migrate
+from services.domain.rules.capture import Policy
+from services.entrypoints.settings import Settings
 from services.posting.consumer import PostingConsumer
 from services.posting.registry import input_topics
 from services.relay.relay import Relay
-from services.entrypoints.settings import Settings
-from services.adapters.postgres import db
-from services.adapters.postgres.migrate import migrate
-from services.adapters.avro import SchemaRegistry
 
 
 def policy(settings: Settings) -> Policy:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import psycopg
 
+from services.adapters.postgres import backoffice, journal, profiles
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
-from services.adapters.postgres import journal, profiles
-from services.adapters.postgres import backoffice
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 DEBTOR = "Splitbook Marketplace Ltda"

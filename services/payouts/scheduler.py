@@ -13,15 +13,14 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
-from services.domain.errors import TransientError
-from services.runtime import progress
-from services.adapters.kafka import topics
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
-
-from services.payouts import files
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
 from services.adapters.postgres import backoffice
+from services.domain.errors import TransientError
+from services.entrypoints.settings import Settings
+from services.payouts import files
+from services.runtime import progress
 
 log = structlog.get_logger()
 

@@ -111,34 +111,63 @@ class PostingConsumer:
         self.moves = 0  # counts resets of the consumer's position: a batch consumed before one comes again
         self.isolating: dict[Position, int] = {}  # taken one message at a time below these offsets
 
-    # -- assignment: seek to the offsets stored with the postings ---------------------
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.drain()
-        self._moved()
-        stored = offsets.load(self.reader, CONSUMER_NAME)
-        for tp in partitions:
-            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
-        consumer.assign(partitions)
-        self.idle.assigned()
-        log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
+    # -- the loop: consume, decode ahead, post --------------------------------------------
+    def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
+        self.idle = IdleClock(idle_exit_s)
+        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        last_expiry = 0.0
+        ahead: Consumed | None = None  # the batch being decoded while the one before is posted
+        try:
+            while not stop.requested:
+                msgs = checked(self.consumer.consume(num_messages=self.batch_max,
+                                                     timeout=0 if ahead else self.batch_timeout_s))
+                if time.monotonic() - last_expiry > 5:
+                    self.totals.expired += self.expire_parked()
+                    last_expiry = time.monotonic()
+                following = self._consumed(msgs) if msgs else None
+                if ahead is not None:
+                    self.post(ahead)
+                ahead = following if following is not None and following.moves == self.moves else None
+                if ahead is None and not msgs:
+                    self.drain()
+                    if self.idle.expired():
+                        break
+            self.drain()
+        finally:
+            self.decoder.close()
+            if self.overlap is not None:
+                self.overlap.close()
+            self.consumer.close()
+        log.info("posting_consumer_stopped", **vars(self.totals))
+        return self.totals
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.drain()  # what was prepared for these partitions is written before they go
-        consumer.unassign()
-        self._moved()
-        log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
+    def _consumed(self, msgs: list) -> Consumed:
+        self.idle.busy()
+        batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
+        return Consumed(batch, self.decoder.submit(batch), time.perf_counter(), self.moves)
 
-    def _forget(self) -> None:
-        """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
-        self.positions = self.tip = self.carry = None
+    def post(self, c: Consumed) -> None:
+        """Prepare (reads, rules, rows) a decoded batch and hand it to the writer."""
+        if c.moves != self.moves:
+            return  # consumed before the consumer was moved: it comes again
+        batch, decoded = c.batch, c.decoded()
+        if self.isolating and self._isolated(batch):
+            self._one_by_one(batch, decoded, c.started)
+            return
+        if self._needs_barrier(decoded) and not self.drain():
+            return  # rewound: this batch comes again
+        try:
+            prepared = with_retries(partial(self.prepare, batch, decoded, c.started), what="prepare_batch")
+        except Rewound:
+            return
+        except PermanentError as e:  # preparing this batch fails for good: find the message at fault
+            self._isolate(batch, e)
+            return
+        if not self.drain():
+            return  # the batch before was refused: so is this one, prepared on top of it
+        self.submit(prepared)
 
-    def _moved(self) -> None:
-        """The consumer's position is reset: what it knew is read again, and a batch
-        consumed before now (being decoded) comes again."""
-        self._forget()
-        self.moves += 1
-
-    # -- one batch: prepare (reads, rules, rows), then write ------------------------------
+    # -- one batch: prepare (load, rules, rows), then write ------------------------------
     def prepare(self, batch: list[Inbound], decoded: list | None = None, started: float | None = None) -> Prepared:
         """Everything but the write, against what is committed plus what the batch in flight
         (if any) staged. Only reads, on the reader connection. Raises Rewound when the batch
@@ -177,65 +206,6 @@ class PostingConsumer:
         self.tip = (rows.last_seq, rows.last_hash)
         self.carry = ctx
         return prepared
-
-    def write(self, p: Prepared) -> None:
-        """Write the batch here, now (one transaction; see writer.write_batch)."""
-        write_batch(self.conn, p.as_write())
-
-    def submit(self, p: Prepared) -> None:
-        """Hand the batch to the writer thread, or write it here (with one connection)."""
-        self.drain()
-        if self.overlap is not None:
-            self.overlap.submit(self.write, p)
-            return
-        try:
-            self.write(p)
-        except PermanentError as e:
-            self._isolate(p.batch, e)
-            return
-        self._done(p)
-
-    def drain(self) -> bool:
-        """Wait for the batch in flight, if any. False when it was refused as stale: the
-        position in memory is then dropped, and the consumer rewound to what is stored."""
-        taken = self.overlap.take() if self.overlap is not None else None
-        if taken is None:
-            return True
-        p, error = taken
-        if isinstance(error, StaleBatch):
-            log.warning("batch_refused_stale", error=str(error), messages=len(p.batch))
-            self._rewind()
-            return False
-        if isinstance(error, PermanentError):
-            self._isolate(p.batch, error)
-            return False
-        if error is not None:
-            raise error
-        self._done(p)
-        return True
-
-    def _done(self, p: Prepared) -> None:
-        faults.crash_point("posting_after_db_commit")
-        self._commit_to_kafka(p.next_offsets)
-        self._account(p, time.perf_counter() - p.started)
-
-    def _rewind(self) -> None:
-        self._moved()
-        stored = offsets.load(self.reader, CONSUMER_NAME)
-        assigned = self.consumer.assignment()
-        for tp in assigned:
-            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
-        self.consumer.assign(assigned)
-
-    def _needs_barrier(self, decoded: list) -> bool:
-        """True when the next batch reads state the in-memory carry cannot answer: parked
-        events the batch in flight inserted or settled, or payables (a payout batch)."""
-        if self.overlap is None or self.overlap.in_flight is None:
-            return False
-        flight = self.overlap.in_flight.outcome
-        if flight.parked or flight.settled:
-            return True
-        return any(isinstance(d, Decoded) and Needs.PAYABLES in d.type.needs for d in decoded)
 
     def _context(self, decoded: list[Decoded], carry: Context | None) -> Context:
         """What the rules read for these events (what their types need: see the registry).
@@ -294,6 +264,122 @@ class PostingConsumer:
             outcome.unparked += [waiting[k] for k in settled]
             progressed = {s.transaction.order_id for s in outcome.staged[before:]}
 
+    def _needs_barrier(self, decoded: list) -> bool:
+        """True when the next batch reads state the in-memory carry cannot answer: parked
+        events the batch in flight inserted or settled, or payables (a payout batch)."""
+        if self.overlap is None or self.overlap.in_flight is None:
+            return False
+        flight = self.overlap.in_flight.outcome
+        if flight.parked or flight.settled:
+            return True
+        return any(isinstance(d, Decoded) and Needs.PAYABLES in d.type.needs for d in decoded)
+
+    def submit(self, p: Prepared) -> None:
+        """Hand the batch to the writer thread, or write it here (with one connection)."""
+        self.drain()
+        if self.overlap is not None:
+            self.overlap.submit(self.write, p)
+            return
+        try:
+            self.write(p)
+        except PermanentError as e:
+            self._isolate(p.batch, e)
+            return
+        self._done(p)
+
+    def write(self, p: Prepared) -> None:
+        """Write the batch here, now (one transaction; see writer.write_batch)."""
+        write_batch(self.conn, p.as_write())
+
+    def drain(self) -> bool:
+        """Wait for the batch in flight, if any. False when it was refused as stale: the
+        position in memory is then dropped, and the consumer rewound to what is stored."""
+        taken = self.overlap.take() if self.overlap is not None else None
+        if taken is None:
+            return True
+        p, error = taken
+        if isinstance(error, StaleBatch):
+            log.warning("batch_refused_stale", error=str(error), messages=len(p.batch))
+            self._rewind()
+            return False
+        if isinstance(error, PermanentError):
+            self._isolate(p.batch, error)
+            return False
+        if error is not None:
+            raise error
+        self._done(p)
+        return True
+
+    def _done(self, p: Prepared) -> None:
+        faults.crash_point("posting_after_db_commit")
+        self._commit_to_kafka(p.next_offsets)
+        self._account(p, time.perf_counter() - p.started)
+
+    def _commit_to_kafka(self, next_offsets: dict[Position, int]) -> None:
+        """Informational only (lag dashboards): the truth is the offsets in PostgreSQL."""
+        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in next_offsets.items()],
+                             asynchronous=True)
+
+    def _account(self, prepared: Prepared, elapsed_s: float) -> None:
+        batch, outcome, t = prepared.batch, prepared.outcome, self.totals
+        t.batches += 1
+        t.consumed += len(batch)
+        t.posted += len(outcome.staged)
+        t.postings += prepared.rows.postings_count
+        t.rejected += len(outcome.rejected)
+        t.duplicates += outcome.duplicates
+        t.redelivered += outcome.redelivered
+        t.parked += len(outcome.parked)
+        t.unparked += len(outcome.unparked)
+        t.noops += outcome.noops
+        for p in outcome.parked:
+            log.info("event_parked", reason=p.reason, detail=p.detail, event_id=p.event_id, order_id=p.order_id,
+                     topic=p.msg.topic, partition=p.msg.partition, offset=p.msg.offset)
+        for r in outcome.rejected:
+            log.warning("event_rejected", reason=r.reason_code, detail=r.detail, event_id=r.event_id,
+                        order_id=r.order_id, topic=r.source_topic, partition=r.source_partition,
+                        offset=r.source_offset)
+        log.info("batch_posted", messages=len(batch), posted=len(outcome.staged),
+                 rejected=len(outcome.rejected), duplicates=outcome.duplicates, parked=len(outcome.parked),
+                 unparked=len(outcome.unparked),
+                 elapsed_ms=round(elapsed_s * 1000, 1), total_posted=t.posted)
+
+    # -- assignment: seek to the offsets stored with the postings ---------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.drain()
+        self._moved()
+        stored = offsets.load(self.reader, CONSUMER_NAME)
+        for tp in partitions:
+            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        consumer.assign(partitions)
+        self.idle.assigned()
+        log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.drain()  # what was prepared for these partitions is written before they go
+        consumer.unassign()
+        self._moved()
+        log.info("partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
+
+    def _forget(self) -> None:
+        """Drop what is known in memory; the next batch reads it again from PostgreSQL."""
+        self.positions = self.tip = self.carry = None
+
+    def _moved(self) -> None:
+        """The consumer's position is reset: what it knew is read again, and a batch
+        consumed before now (being decoded) comes again."""
+        self._forget()
+        self.moves += 1
+
+    def _rewind(self) -> None:
+        self._moved()
+        stored = offsets.load(self.reader, CONSUMER_NAME)
+        assigned = self.consumer.assignment()
+        for tp in assigned:
+            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        self.consumer.assign(assigned)
+
+    # -- parked events that waited too long -------------------------------------------
     def expire_parked(self) -> int:
         """Parked longer than the timeout: exceptions (UNKNOWN_ORDER, UNKNOWN_DISPUTE)."""
         self.drain()
@@ -311,61 +397,6 @@ class PostingConsumer:
         if n:
             log.warning("parked_events_expired", count=n)
         return n
-
-    def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
-        self.idle = IdleClock(idle_exit_s)
-        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
-        last_expiry = 0.0
-        ahead: Consumed | None = None  # the batch being decoded while the one before is posted
-        try:
-            while not stop.requested:
-                msgs = checked(self.consumer.consume(num_messages=self.batch_max,
-                                                     timeout=0 if ahead else self.batch_timeout_s))
-                if time.monotonic() - last_expiry > 5:
-                    self.totals.expired += self.expire_parked()
-                    last_expiry = time.monotonic()
-                following = self._consumed(msgs) if msgs else None
-                if ahead is not None:
-                    self.post(ahead)
-                ahead = following if following is not None and following.moves == self.moves else None
-                if ahead is None and not msgs:
-                    self.drain()
-                    if self.idle.expired():
-                        break
-            self.drain()
-        finally:
-            self.decoder.close()
-            if self.overlap is not None:
-                self.overlap.close()
-            self.consumer.close()
-        log.info("posting_consumer_stopped", **vars(self.totals))
-        return self.totals
-
-    def _consumed(self, msgs: list) -> Consumed:
-        self.idle.busy()
-        batch = [Inbound(m.topic(), m.partition(), m.offset(), m.value()) for m in msgs]
-        return Consumed(batch, self.decoder.submit(batch), time.perf_counter(), self.moves)
-
-    def post(self, c: Consumed) -> None:
-        """Prepare (reads, rules, rows) a decoded batch and hand it to the writer."""
-        if c.moves != self.moves:
-            return  # consumed before the consumer was moved: it comes again
-        batch, decoded = c.batch, c.decoded()
-        if self.isolating and self._isolated(batch):
-            self._one_by_one(batch, decoded, c.started)
-            return
-        if self._needs_barrier(decoded) and not self.drain():
-            return  # rewound: this batch comes again
-        try:
-            prepared = with_retries(partial(self.prepare, batch, decoded, c.started), what="prepare_batch")
-        except Rewound:
-            return
-        except PermanentError as e:  # preparing this batch fails for good: find the message at fault
-            self._isolate(batch, e)
-            return
-        if not self.drain():
-            return  # the batch before was refused: so is this one, prepared on top of it
-        self.submit(prepared)
 
     # -- isolation: no message can stop the ledger, not even one the database refuses ------
     def _isolate(self, batch: list[Inbound], e: Exception) -> None:
@@ -413,33 +444,3 @@ class PostingConsumer:
 
     def _isolated(self, batch: list[Inbound]) -> bool:
         return any(m.offset < self.isolating.get((m.topic, m.partition), -1) for m in batch)
-
-    def _commit_to_kafka(self, next_offsets: dict[Position, int]) -> None:
-        """Informational only (lag dashboards): the truth is the offsets in PostgreSQL."""
-        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in next_offsets.items()],
-                             asynchronous=True)
-
-    def _account(self, prepared: Prepared, elapsed_s: float) -> None:
-        batch, outcome, t = prepared.batch, prepared.outcome, self.totals
-        t.batches += 1
-        t.consumed += len(batch)
-        t.posted += len(outcome.staged)
-        t.postings += prepared.rows.postings_count
-        t.rejected += len(outcome.rejected)
-        t.duplicates += outcome.duplicates
-        t.redelivered += outcome.redelivered
-        t.parked += len(outcome.parked)
-        t.unparked += len(outcome.unparked)
-        t.noops += outcome.noops
-        for p in outcome.parked:
-            log.info("event_parked", reason=p.reason, detail=p.detail, event_id=p.event_id, order_id=p.order_id,
-                     topic=p.msg.topic, partition=p.msg.partition, offset=p.msg.offset)
-        for r in outcome.rejected:
-            log.warning("event_rejected", reason=r.reason_code, detail=r.detail, event_id=r.event_id,
-                        order_id=r.order_id, topic=r.source_topic, partition=r.source_partition,
-                        offset=r.source_offset)
-        log.info("batch_posted", messages=len(batch), posted=len(outcome.staged),
-                 rejected=len(outcome.rejected), duplicates=outcome.duplicates, parked=len(outcome.parked),
-                 unparked=len(outcome.unparked),
-                 elapsed_ms=round(elapsed_s * 1000, 1), total_posted=t.posted)
-

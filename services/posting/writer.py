@@ -8,9 +8,8 @@ from typing import NamedTuple
 import psycopg
 import structlog
 
-from services.runtime.runloop import with_retries
 from services.adapters.postgres import db, journal, offsets, parked, profiles, rejections
-
+from services.runtime.runloop import with_retries
 
 log = structlog.get_logger()
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import psycopg
 
+from services.adapters.postgres import reconciliation as store
 from services.domain import accounts
 from services.domain.errors import ConfigError
 from services.domain.journal import TxKind
-
-from services.adapters.postgres import reconciliation as store
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.gateway import to_minor
 from services.reconciliation.matching import Expected, Reported, Result, match

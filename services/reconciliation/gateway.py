@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psycopg
 
+from services.adapters.postgres import reconciliation as store
 from services.domain import accounts
 from services.domain.bounds import AMOUNT_MAX_MINOR
 from services.domain.errors import ConfigError
 from services.domain.journal import REFUND_KINDS, TxKind
 from services.domain.money import exponent, is_currency
-
-from services.adapters.postgres import reconciliation as store
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.matching import Expected, Reported, Result, match
 

@@ -15,14 +15,13 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
+from services.adapters import metadata
+from services.adapters.avro import SchemaRegistry
+from services.adapters.postgres import db, journal, relaying
 from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
 from services.domain.journal import PostedTransaction
 from services.runtime.runloop import Stop, with_retries
-from services.adapters.postgres import db, journal
-from services.adapters.avro import SchemaRegistry
-from services.adapters import metadata
-from services.adapters.postgres import relaying
 
 log = structlog.get_logger()
 STREAM = "journal"

@@ -15,12 +15,12 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
-from services.adapters.kafka import topics
-from services.runtime.runloop import Stop
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
 from services.adapters.postgres import backoffice
+from services.entrypoints.settings import Settings
+from services.runtime.runloop import Stop
 
 log = structlog.get_logger()
 

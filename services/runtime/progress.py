@@ -9,13 +9,12 @@ import psycopg
 import structlog
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from services.domain.errors import TransientError
 from services.adapters.kafka.config import REACH_TIMEOUT_S, client_config
+from services.adapters.postgres import backoffice, offsets
+from services.domain.errors import TransientError
+from services.entrypoints.settings import Settings
 from services.posting.consumer import CONSUMER_NAME
 from services.posting.registry import input_topics
-from services.entrypoints.settings import Settings
-from services.adapters.postgres import offsets
-from services.adapters.postgres import backoffice
 
 log = structlog.get_logger()
 

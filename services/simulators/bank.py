@@ -10,11 +10,11 @@ from datetime import datetime
 
 from confluent_kafka import Producer
 
-from services.adapters.kafka import topics
-from services.payouts.files import Batch, parse_pain001
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
 from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
+from services.entrypoints.settings import Settings
+from services.payouts.files import Batch, parse_pain001
 
 # ISO 20022 external status reason codes a bank returns for rejected credit transfers
 FAILURE_REASONS = ("AC04", "AC01", "AC06", "AG01", "MD07")  # closed, wrong number, blocked, forbidden, deceased

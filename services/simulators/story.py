@@ -9,23 +9,21 @@ transfers."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import psycopg
 import structlog
 
-from pathlib import Path
-
+from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
 from services.entrypoints import bootstrap
-
+from services.entrypoints.settings import Settings
+from services.payouts import scheduler as payouts
+from services.release import scheduler
 from services.runtime import progress
 from services.simulators import bank
-from services.payouts import scheduler as payouts
-from services.adapters.kafka import topics
-from services.release import scheduler
-from services.entrypoints.settings import Settings
-from services.adapters.kafka.publish import publish
 from services.simulators.storefront import after_sales, marketplace_day, messy_deliveries, seller_profiles
-from services.adapters.avro import SchemaRegistry
 
 log = structlog.get_logger()
 

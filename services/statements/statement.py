@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timezone
 
 import psycopg
 
+from services.adapters.postgres import reporting as store
 from services.domain.money import format_minor
 from services.statements import reports
-from services.adapters.postgres import reporting as store
 
 COLUMNS = ("escrow", "on_hold", "payable", "in_flight", "paid_out")
 

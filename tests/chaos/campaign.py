@@ -33,18 +33,18 @@ import psycopg
 from confluent_kafka import Producer
 from psycopg import conninfo, sql
 
-from services.runtime import progress
-from services.domain.errors import TransientError
+from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.adapters.kafka.config import client_config
-from services.entrypoints.settings import Settings
+from services.adapters.kafka.publish import message_key
 from services.adapters.postgres import db
 from services.adapters.postgres.migrate import migrate
-from services.adapters.kafka.publish import message_key
-from services.simulators.storefront import marketplace_day
-from services.runtime.supervisor import Supervisor
 from services.closing.verify import read_model_differences, verify
-from services.adapters.avro import SchemaRegistry
+from services.domain.errors import TransientError
+from services.entrypoints.settings import Settings
+from services.runtime import progress
+from services.runtime.supervisor import Supervisor
+from services.simulators.storefront import marketplace_day
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "deploy" / "scripts"

@@ -6,11 +6,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from confluent_kafka import Producer
 
-from services.closing import close
-from services.adapters.kafka import topics
-from services.release import scheduler
 from services.adapters.avro import SchemaRegistry
-from tests.helpers import T0, capture, dispute_opened, dispute_resolved, publish_orders, publish_records, refund, run_pipeline
+from services.adapters.kafka import topics
+from services.closing import close
+from services.release import scheduler
+from tests.helpers import (
+    T0,
+    capture,
+    dispute_opened,
+    dispute_resolved,
+    publish_orders,
+    publish_records,
+    refund,
+    run_pipeline,
+)
 
 pytestmark = pytest.mark.integration
 

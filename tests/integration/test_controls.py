@@ -6,9 +6,10 @@ import psycopg
 import pytest
 from confluent_kafka import Producer
 
-from services.controls import adjustments, exceptions_queue as queue
-from services.domain.errors import ConfigError
 from services.adapters.avro import SchemaRegistry
+from services.controls import adjustments
+from services.controls import exceptions_queue as queue
+from services.domain.errors import ConfigError
 from tests.helpers import T0, capture, publish_orders, publish_raw, run_pipeline
 
 pytestmark = pytest.mark.integration

@@ -9,13 +9,22 @@ from datetime import datetime, timezone
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from services.domain import bounds
+from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.adapters.kafka.config import consumer_config, producer_config
 from services.closing.verify import verify
-from services.adapters.avro import SchemaRegistry
-from tests.helpers import (capture, consume_all, profile, publish_records, refund, run_pipeline, run_posting,
-                           run_projector, run_relay)
+from services.domain import bounds
+from tests.helpers import (
+    capture,
+    consume_all,
+    profile,
+    publish_records,
+    refund,
+    run_pipeline,
+    run_posting,
+    run_projector,
+    run_relay,
+)
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

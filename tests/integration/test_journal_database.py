@@ -112,8 +112,8 @@ def test_database_names_the_transaction_without_postings_among_several(conn):
 def test_the_journal_rows_can_be_written_to_other_tables_of_its_columns(conn):
     """What the benchmark's 'PostgreSQL alone' figure does: the very rows the journal gets,
     into copies without its constraints, leaving the journal as it was."""
-    from services.domain.journal import Posting, Transaction, transaction_id_for
     from services.adapters.postgres import journal
+    from services.domain.journal import Posting, Transaction, transaction_id_for
 
     txn = Transaction(transaction_id_for("e1"), "capture", "e1", NOW,
                       (Posting("ops:pool:pix", "BRL", 500), Posting("order:O_1:escrow:seller:S_1", "BRL", -500)),

@@ -7,11 +7,22 @@ from datetime import timedelta
 import pytest
 from confluent_kafka import Producer
 
+from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.release import scheduler
-from services.adapters.avro import SchemaRegistry
-from tests.helpers import (T0, capture, dispute_opened, dispute_resolved, postings_of, profile, publish_orders,
-                           publish_records, refund, run_pipeline, run_posting)
+from tests.helpers import (
+    T0,
+    capture,
+    dispute_opened,
+    dispute_resolved,
+    postings_of,
+    profile,
+    publish_orders,
+    publish_records,
+    refund,
+    run_pipeline,
+    run_posting,
+)
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

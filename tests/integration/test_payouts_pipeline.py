@@ -6,13 +6,14 @@ from datetime import date, timedelta
 import pytest
 from confluent_kafka import Producer
 
-from services.simulators import bank as simulator
-from services.adapters.kafka import topics
-from services.payouts import files, scheduler as payouts
-from services.release import scheduler as releases
-from services.statements.statement import render as statement
 from services.adapters.avro import SchemaRegistry
-from tests.helpers import (T0, capture, dispute_opened, profile, publish_orders, publish_records, refund, run_pipeline)
+from services.adapters.kafka import topics
+from services.payouts import files
+from services.payouts import scheduler as payouts
+from services.release import scheduler as releases
+from services.simulators import bank as simulator
+from services.statements.statement import render as statement
+from tests.helpers import T0, capture, dispute_opened, profile, publish_orders, publish_records, refund, run_pipeline
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

@@ -6,12 +6,24 @@ from datetime import date
 import pytest
 
 from projections.rebuild import rebuild
-from services.adapters.kafka import topics
-from services.simulators.storefront import marketplace_day
 from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
 from services.closing.verify import Report, check_chain, verify
-from tests.helpers import (capture, consume_all, postings_of, publish_orders, publish_raw, publish_records, refund,
-                           run_pipeline, run_posting, run_projector, run_relay, table_rows)
+from services.simulators.storefront import marketplace_day
+from tests.helpers import (
+    capture,
+    consume_all,
+    postings_of,
+    publish_orders,
+    publish_raw,
+    publish_records,
+    refund,
+    run_pipeline,
+    run_posting,
+    run_projector,
+    run_relay,
+    table_rows,
+)
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
@@ -169,9 +181,9 @@ def test_a_backlog_posts_through_overlapping_batches_as_it_would_one_by_one(sett
 def test_a_batch_is_prepared_against_the_batch_still_being_written(settings, conn):
     """The writer is held at the single-writer lock while the next batch is prepared: the
     refunds can only see their orders' captures through the context carried in memory."""
+    from services.adapters.postgres.journal import WRITER_LOCK_KEY
     from services.entrypoints import bootstrap
     from services.posting.batch import Inbound
-    from services.adapters.postgres.journal import WRITER_LOCK_KEY
 
     def inbound(topic, name, records, first_offset=0):
         return [Inbound(settings.topic(topic), 0, first_offset + i, REGISTRY.encode(name, r))

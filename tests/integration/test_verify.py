@@ -2,9 +2,9 @@
 
 import pytest
 
-from services.domain.journal import Posting, Transaction, transaction_id_for
 from services.adapters.postgres import journal
 from services.closing.verify import Report, check_chain, verify
+from services.domain.journal import Posting, Transaction, transaction_id_for
 from tests.helpers import T0, capture, publish_orders, run_pipeline
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,8 @@
 """Account addresses are taken apart by the module that builds them; metadata is typed
 in the domain and JSON text only at the adapters, in the form the hash chain covers."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.adapters import metadata
 from services.domain import accounts

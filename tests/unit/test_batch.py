@@ -1,9 +1,9 @@
 """Batch preparation: idempotency by event_id, conflicts, rejections, no I/O."""
 
+from services.adapters.avro import SchemaRegistry
 from services.domain.errors import Reason
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Inbound, apply_rules, decode
-from services.adapters.avro import SchemaRegistry
 from tests.helpers import capture
 
 REGISTRY = SchemaRegistry.from_dir()

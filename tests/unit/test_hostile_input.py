@@ -5,7 +5,6 @@ exception. No I/O: the rules run against an in-memory context."""
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -15,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.adapters.avro import MAGIC, SCHEMAS_DIR, SchemaRegistry
+from services.adapters.postgres.rejections import RejectedMessage
 from services.domain import bounds
 from services.domain.errors import Reason
 from services.domain.rules.capture import Policy
 from services.posting import batch as batch_module
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, decode
 from services.posting.registry import BY_NAME
-from services.adapters.postgres.rejections import RejectedMessage
-from services.adapters.avro import MAGIC, SCHEMAS_DIR, SchemaRegistry
 from tests.helpers import capture, dispute_opened, refund
 
 REGISTRY = SchemaRegistry.from_dir()

@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from projections import account_balances, order_escrow, seller_balances
 from services.domain.accounts import natural_balance
-from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
-                                    RefundLine, ReleaseEscrow, SellerProfileUpdated)
+from services.domain.events import (
+    CaptureLine,
+    DisputeOpened,
+    DisputeResolved,
+    OrderCaptured,
+    RefundIssued,
+    RefundLine,
+    ReleaseEscrow,
+    SellerProfileUpdated,
+)
 from services.domain.invariants import check_balanced
 from services.domain.journal import PostedTransaction
 from services.domain.rules.capture import Policy

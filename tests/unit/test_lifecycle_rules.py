@@ -6,11 +6,11 @@ import pytest
 
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import CaptureLine, DisputeOpened, DisputeResolved, RefundIssued, RefundLine, ReleaseEscrow
+from services.domain.order_state import OrderState
+from services.domain.rules.capture import Policy, handle_order_captured
 from services.domain.rules.disputes import handle_dispute_opened, handle_dispute_resolved
 from services.domain.rules.refunds import handle_refund_issued
 from services.domain.rules.release import handle_release_escrow
-from services.domain.order_state import OrderState
-from services.domain.rules.capture import Policy, handle_order_captured
 from tests.unit.test_capture_rule import T0, seed_order
 
 DUE = T0 + timedelta(days=30)

@@ -4,9 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from services.domain.batch_state import BatchState
 from services.domain.errors import NoOp, Reason, Rejected
 from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, PayoutResult, SellerProfileUpdated
-from services.domain.batch_state import BatchState
 from services.domain.rules.payouts import handle_create_payout_batch, handle_payout_batch_confirmed
 from services.payouts.files import Batch, Line, parse_pain001, to_pain001
 

@@ -5,8 +5,8 @@ import struct
 
 import pytest
 
-from services.domain.errors import Reason, Rejected
 from services.adapters.avro import SCHEMAS_DIR, SchemaRegistry
+from services.domain.errors import Reason, Rejected
 from tests.helpers import capture
 
 REGISTRY = SchemaRegistry.from_dir()

@@ -8,8 +8,8 @@ import structlog
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from services.domain.errors import TransientError
 from services.adapters.kafka.topics import RECORD_MAX_BYTES
+from services.domain.errors import TransientError
 from services.entrypoints.settings import Settings
 
 REACH_TIMEOUT_S = 5.0  # how long a command waits for the broker before saying it cannot reach it

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import structlog
 from confluent_kafka import Producer
 
-from services.domain.errors import TransientError
 from services.adapters.avro import SchemaRegistry
+from services.domain.errors import TransientError
 
 log = structlog.get_logger()
 

@@ -15,8 +15,8 @@ import hashlib
 import json
 from datetime import timezone
 
-from services.domain.journal import Transaction
 from services.adapters.metadata import encode
+from services.domain.journal import Transaction
 
 GENESIS = bytes(32)
 

@@ -10,10 +10,10 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
+from services.adapters.metadata import decode
 from services.adapters.postgres.chain import GENESIS, link_lines, posting_lines
 from services.adapters.postgres.chain import head as chain_head
 from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
-from services.adapters.metadata import decode
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
 

@@ -4,7 +4,6 @@ accounts, which move only through their own rules."""
 
 from __future__ import annotations
 
-
 from services.domain import accounts
 from services.domain.errors import Reason, Rejected
 from services.domain.events import ManualAdjustment

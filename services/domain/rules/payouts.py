@@ -7,13 +7,12 @@ lines to ops:pool:payouts or returns failed ones to the seller's payable."""
 
 from __future__ import annotations
 
-
 from services.domain import accounts
+from services.domain.batch_state import BatchState
 from services.domain.bounds import RESULTS_MAX
 from services.domain.errors import NoOp, Reason, Rejected
 from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, SellerProfileUpdated
 from services.domain.invariants import check_transaction
-from services.domain.batch_state import BatchState
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import is_currency
 

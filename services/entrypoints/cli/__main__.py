@@ -1,4 +1,5 @@
-from services.entrypoints.cli.main import main
 import sys
+
+from services.entrypoints.cli.main import main
 
 sys.exit(main())
