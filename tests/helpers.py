@@ -10,6 +10,7 @@ from confluent_kafka import Consumer, Producer
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
+from services.adapters.kafka.config import producer_config
 from services.adapters.kafka.publish import publish
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
@@ -17,6 +18,11 @@ from services.runtime.runloop import Stop
 from services.simulators.storefront import worked_example
 
 REGISTRY = SchemaRegistry.from_dir()
+
+
+def producer(settings: Settings) -> Producer:
+    """A producer as the project's own are configured (the Java clients' partitioner)."""
+    return Producer(producer_config(settings))
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 
 
@@ -29,12 +35,12 @@ def capture(order_id: str = "O_8821", **changes) -> dict:
 
 
 def publish_orders(settings: Settings, records: list[dict], version: int | None = None) -> None:
-    publish(Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}), settings.topic(topics.ORDERS),
+    publish(producer(settings), settings.topic(topics.ORDERS),
             REGISTRY, records, version=version)
 
 
 def publish_records(settings: Settings, topic: str, name: str, records: list[dict]) -> None:
-    publish(Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}), settings.topic(topic), REGISTRY,
+    publish(producer(settings), settings.topic(topic), REGISTRY,
             records, name=name)
 
 
@@ -61,7 +67,7 @@ def profile(seller_id: str, bp: int, at=T0, minimum: int = 0, hold: bool = False
 
 
 def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORDERS) -> None:
-    p = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    p = producer(settings)
     for v in values:
         p.produce(settings.topic(topic), v, key=b"one-key")
     assert p.flush(30) == 0

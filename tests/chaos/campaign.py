@@ -362,7 +362,8 @@ def run(plan: Plan, log=print, keep: bool = False) -> Figures:
         figures.notes.append("broker and PostgreSQL restarts skipped: the services are not the local ones")
     log(f"chaos: {figures.events} messages, {len(faults)} faults, database {stack.dbname},"
         f" topics {stack.settings.topic_prefix}*")
-    producer = Producer({**client_config(stack.kafka), "enable.idempotence": True, "linger.ms": 5})
+    producer = Producer({**client_config(stack.kafka), "enable.idempotence": True, "linger.ms": 5,
+                         "partitioner": "murmur2_random"})
     stack.start_workers()
     try:
         chunks = len(faults) + 1

@@ -4,7 +4,6 @@ day stays closed when late events arrive."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from confluent_kafka import Producer
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
@@ -20,6 +19,7 @@ from tests.helpers import (
     refund,
     run_pipeline,
 )
+from tests.helpers import producer as kafka_producer
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def test_close_rolls_escrow_forward_by_recording_day_and_a_closed_day_stays_clos
     publish_records(settings, topics.DISPUTES, "DisputeOpened", [dispute_opened("O_2", "D2", 3000, at=T0 + timedelta(days=31))])
     publish_records(settings, topics.DISPUTES, "DisputeResolved", [dispute_resolved("O_2", "D2", "won", at=T0 + timedelta(days=31))])
     run_pipeline(settings)
-    scheduler.run_once(settings, conn, Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}),
+    scheduler.run_once(settings, conn, kafka_producer(settings),
                        SchemaRegistry.from_dir(), T0 + timedelta(days=31))  # releases O_1 and O_2
     run_pipeline(settings)
 

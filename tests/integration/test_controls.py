@@ -4,13 +4,13 @@ import json
 
 import psycopg
 import pytest
-from confluent_kafka import Producer
 
 from services.adapters.avro import SchemaRegistry
 from services.controls import adjustments
 from services.controls import exceptions_queue as queue
 from services.domain.errors import ConfigError
 from tests.helpers import T0, capture, publish_orders, publish_raw, run_pipeline
+from tests.helpers import producer as kafka_producer
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
@@ -18,7 +18,7 @@ GOODWILL = [("seller:S_114:payable", -1500), ("ops:expense:goodwill", 1500)]
 
 
 def approve(settings, conn, adj, who):
-    return adjustments.approve(settings, conn, Producer({"bootstrap.servers": settings.kafka_bootstrap_servers}),
+    return adjustments.approve(settings, conn, kafka_producer(settings),
                                REGISTRY, adj, who, T0)
 
 

@@ -25,13 +25,14 @@ from tests.helpers import (
     run_projector,
     run_relay,
 )
+from tests.helpers import producer as kafka_producer
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
 
 
 def _produce(settings, topic: str, values: list[bytes]) -> None:
-    p = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    p = kafka_producer(settings)
     for v in values:
         p.produce(settings.topic(topic), v, key=b"one-key")
     assert p.flush(30) == 0

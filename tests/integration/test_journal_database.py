@@ -122,7 +122,7 @@ def test_the_journal_rows_can_be_written_to_other_tables_of_its_columns(conn):
     conn.execute("CREATE TEMP TABLE bare_transactions (LIKE journal_transactions INCLUDING DEFAULTS)")
     conn.execute("CREATE TEMP TABLE bare_postings (LIKE journal_postings INCLUDING DEFAULTS)")
     with conn.transaction():
-        journal.write_rows(conn, rows, ("bare_transactions", "bare_postings"))
+        journal.copy_rows(conn, rows, "bare_transactions", "bare_postings")
     assert conn.execute("SELECT count(*) FROM journal_transactions").fetchone()[0] == 0
     with conn.transaction():
         journal.lock_writer(conn)

@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from confluent_kafka import Producer
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
@@ -23,13 +22,14 @@ from tests.helpers import (
     run_pipeline,
     run_posting,
 )
+from tests.helpers import producer as kafka_producer
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
 
 
 def release_as_of(settings, conn, as_of) -> int:
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    producer = kafka_producer(settings)
     return scheduler.run_once(settings, conn, producer, REGISTRY, as_of)
 
 

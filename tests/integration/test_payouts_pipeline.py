@@ -4,7 +4,6 @@ confirmations in parts, failed transfers, duplicates, and invariant 4."""
 from datetime import date, timedelta
 
 import pytest
-from confluent_kafka import Producer
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
@@ -14,6 +13,7 @@ from services.release import scheduler as releases
 from services.simulators import bank as simulator
 from services.statements.statement import render as statement
 from tests.helpers import T0, capture, dispute_opened, profile, publish_orders, publish_records, refund, run_pipeline
+from tests.helpers import producer as kafka_producer
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
@@ -21,7 +21,7 @@ DAY1 = date(2026, 12, 3)
 
 
 def producer(settings):
-    return Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    return kafka_producer(settings)
 
 
 def lines(seller, amount, fee=0):
