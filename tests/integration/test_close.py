@@ -9,17 +9,9 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.closing import close
 from services.release import scheduler
-from tests.helpers import (
-    T0,
-    capture,
-    dispute_opened,
-    dispute_resolved,
-    publish_orders,
-    publish_records,
-    refund,
-    run_pipeline,
-)
+from tests.helpers import T0, capture, dispute_opened, dispute_resolved
 from tests.helpers import producer as kafka_producer
+from tests.helpers import publish_orders, publish_records, refund, run_pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,9 @@ from services.adapters.avro import SchemaRegistry
 from services.controls import adjustments
 from services.controls import exceptions_queue as queue
 from services.domain.errors import ConfigError
-from tests.helpers import T0, capture, publish_orders, publish_raw, run_pipeline
+from tests.helpers import T0, capture
 from tests.helpers import producer as kafka_producer
+from tests.helpers import publish_orders, publish_raw, run_pipeline
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

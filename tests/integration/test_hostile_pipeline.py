@@ -14,18 +14,9 @@ from services.adapters.kafka import topics
 from services.adapters.kafka.config import consumer_config, producer_config
 from services.closing.verify import verify
 from services.domain import bounds
-from tests.helpers import (
-    capture,
-    consume_all,
-    profile,
-    publish_records,
-    refund,
-    run_pipeline,
-    run_posting,
-    run_projector,
-    run_relay,
-)
+from tests.helpers import capture, consume_all
 from tests.helpers import producer as kafka_producer
+from tests.helpers import profile, publish_records, refund, run_pipeline, run_posting, run_projector, run_relay
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

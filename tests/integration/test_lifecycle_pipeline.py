@@ -9,20 +9,9 @@ import pytest
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.release import scheduler
-from tests.helpers import (
-    T0,
-    capture,
-    dispute_opened,
-    dispute_resolved,
-    postings_of,
-    profile,
-    publish_orders,
-    publish_records,
-    refund,
-    run_pipeline,
-    run_posting,
-)
+from tests.helpers import T0, capture, dispute_opened, dispute_resolved, postings_of
 from tests.helpers import producer as kafka_producer
+from tests.helpers import profile, publish_orders, publish_records, refund, run_pipeline, run_posting
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

@@ -12,8 +12,9 @@ from services.payouts import scheduler as payouts
 from services.release import scheduler as releases
 from services.simulators import bank as simulator
 from services.statements.statement import render as statement
-from tests.helpers import T0, capture, dispute_opened, profile, publish_orders, publish_records, refund, run_pipeline
+from tests.helpers import T0, capture, dispute_opened
 from tests.helpers import producer as kafka_producer
+from tests.helpers import profile, publish_orders, publish_records, refund, run_pipeline
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

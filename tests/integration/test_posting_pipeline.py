@@ -10,20 +10,8 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.closing.verify import Report, check_chain, verify
 from services.simulators.storefront import marketplace_day
-from tests.helpers import (
-    capture,
-    consume_all,
-    postings_of,
-    publish_orders,
-    publish_raw,
-    publish_records,
-    refund,
-    run_pipeline,
-    run_posting,
-    run_projector,
-    run_relay,
-    table_rows,
-)
+from tests.helpers import (capture, consume_all, postings_of, publish_orders, publish_raw, publish_records, refund,
+                           run_pipeline, run_posting, run_projector, run_relay, table_rows)
 
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()

@@ -6,16 +6,8 @@ import pytest
 
 from services.adapters.kafka import topics
 from services.reconciliation import bank, gateway
-from tests.helpers import (
-    T0,
-    capture,
-    dispute_opened,
-    dispute_resolved,
-    publish_orders,
-    publish_records,
-    refund,
-    run_pipeline,
-)
+from tests.helpers import (T0, capture, dispute_opened, dispute_resolved, publish_orders, publish_records, refund,
+                           run_pipeline)
 
 pytestmark = pytest.mark.integration
 DAY = T0.date().isoformat()

@@ -6,22 +6,15 @@ read models' fold equals balances recomputed from the journal."""
 from collections import defaultdict
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
 from hypothesis import event as tally
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections import account_balances, order_escrow, seller_balances
 from services.domain.accounts import natural_balance
-from services.domain.events import (
-    CaptureLine,
-    DisputeOpened,
-    DisputeResolved,
-    OrderCaptured,
-    RefundIssued,
-    RefundLine,
-    ReleaseEscrow,
-    SellerProfileUpdated,
-)
+from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
+                                    RefundLine, ReleaseEscrow, SellerProfileUpdated)
 from services.domain.invariants import check_balanced
 from services.domain.journal import PostedTransaction
 from services.domain.rules.capture import Policy

@@ -33,16 +33,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from services.domain.events import (
-    CaptureLine,
-    DisputeOpened,
-    DisputeResolved,
-    OrderCaptured,
-    RefundIssued,
-    RefundLine,
-    ReleaseEscrow,
-    SellerProfileUpdated,
-)
+from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
+                                    RefundLine, ReleaseEscrow, SellerProfileUpdated)
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
 from services.posting.registry import BY_NAME

@@ -11,8 +11,9 @@ import psycopg
 from psycopg import sql
 
 from services.adapters.metadata import decode
-from services.adapters.postgres.chain import GENESIS, link_lines, posting_lines
+from services.adapters.postgres.chain import GENESIS
 from services.adapters.postgres.chain import head as chain_head
+from services.adapters.postgres.chain import link_lines, posting_lines
 from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction

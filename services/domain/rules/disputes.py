@@ -10,14 +10,8 @@ from services.domain.events import DisputeOpened, DisputeResolved
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import take_pro_rata
 from services.domain.order_state import PAYABLE, WITHHOLDING, OrderState, part_kind, part_seller
-from services.domain.rules.common import (
-    finish,
-    from_parts,
-    require_capture,
-    require_currency,
-    require_id,
-    require_known_currency,
-)
+from services.domain.rules.common import (finish, from_parts, require_capture, require_currency, require_id,
+                                          require_known_currency)
 
 
 def handle_dispute_opened(e: DisputeOpened, state: OrderState) -> Transaction:

@@ -9,14 +9,8 @@ from services.domain.events import RefundIssued
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import div_half_even
 from services.domain.order_state import PLATFORM, SHIPPING, OrderState, payable_part, withholding_part
-from services.domain.rules.common import (
-    finish,
-    from_parts,
-    require_capture,
-    require_currency,
-    require_id,
-    require_known_currency,
-)
+from services.domain.rules.common import (finish, from_parts, require_capture, require_currency, require_id,
+                                          require_known_currency)
 
 
 def _validate_refund(e: RefundIssued) -> dict[str, list[int]]:
