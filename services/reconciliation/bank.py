@@ -5,8 +5,7 @@ the confirmation carried) and gateway deposits into ops:bank:* (by deposit id)."
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from services.domain.errors import ConfigError
 from services.domain.journal import TxKind
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.gateway import to_minor
-from services.reconciliation.matching import Expected, Reported, Result, match
+from services.reconciliation import camt
+from services.reconciliation.matching import Expected, Finding, Reported, Result, match
 
 TYPE_OF = {"DBIT": "payout", "CRDT": "deposit"}
 
@@ -26,9 +26,12 @@ TYPE_OF = {"DBIT": "payout", "CRDT": "deposit"}
 @dataclass
 class Statement:
     currency: str
-    first_day: date
-    last_day: date
-    lines: list[Reported]
+    first_day: date | None
+    last_day: date | None
+    lines: list[Reported]  # booked movements to match against the journal
+    returned: list[Finding] = field(default_factory=list)  # transfers the bank returned or reversed
+    problems: list[Finding] = field(default_factory=list)  # what does not add up in the statement itself
+    pending: int = 0  # entries not booked yet: listed, not matched
 
 
 def parse_csv(data: bytes, currency: str) -> Statement:
@@ -43,33 +46,34 @@ def parse_csv(data: bytes, currency: str) -> Statement:
     return Statement(currency, min(days), max(days), lines)
 
 
-def parse_camt053(data: bytes) -> Statement:
-    try:
-        return _parse_camt053(data)
-    except ET.ParseError as e:
-        raise ConfigError(f"not XML: {e}") from None
-    except (AttributeError, KeyError, ValueError) as e:
-        raise ConfigError(f"not a camt.053 statement this reader understands: {type(e).__name__}: {e}") from None
-
-
-def _parse_camt053(data: bytes) -> Statement:
-    root = ET.fromstring(data)
-    ns = {"c": root.tag.split("}")[0].strip("{")} if root.tag.startswith("{") else {"c": ""}
-    q = (lambda p: "/".join(f"c:{x}" for x in p.split("/"))) if ns["c"] else (lambda p: p)
-    lines, days, currency = [], [], None
-    for n, ntry in enumerate(root.iterfind(".//" + q("Ntry"), ns), start=1):
-        amt = ntry.find(q("Amt"), ns)
-        currency = amt.get("Ccy")
-        direction = ntry.find(q("CdtDbtInd"), ns).text
-        booked = day(ntry.find(q("BookgDt/Dt"), ns).text, f"entry {n}")
-        ref = (ntry.findtext(q("NtryDtls/TxDtls/Refs/AcctSvcrRef"), None, ns)
-               or ntry.findtext(q("NtryDtls/TxDtls/Refs/EndToEndId"), None, ns)
-               or ntry.findtext(q("AcctSvcrRef"), "", ns))
-        days.append(booked)
-        lines.append(Reported(n, (ref, TYPE_OF[direction]), {"amount": to_minor(amt.text, currency, f"entry {n}")}))
-    if not lines:
-        raise ConfigError("the camt.053 statement has no entries (Ntry)")
-    return Statement(currency, min(days), max(days), lines)
+def parse_camt053(data: bytes) -> list[Statement]:
+    """One Statement per account statement of the file: each transaction of a booked entry
+    a line (a batch-booked entry is as many lines as it has transactions); returns and
+    reversals apart, with the bank's reason; pending entries counted, not matched."""
+    out, n = [], 0
+    for s in camt.read(data):
+        stmt = Statement(s.currency, None, None, [])
+        stmt.problems = [Finding("RECON_STATEMENT_MISMATCH", p, s.id, None, currency=s.currency) for p in s.problems()]
+        days = []
+        for e in s.entries:
+            if not e.booked_status:
+                stmt.pending += 1
+                continue
+            if e.booked is not None:
+                days.append(e.booked)
+            for tx in e.transactions:
+                n += 1
+                if e.reversal or tx.return_reason:
+                    why = f"reason {tx.return_reason}" if tx.return_reason else "a reversal (RvslInd)"
+                    stmt.returned.append(Finding("RECON_RETURNED", f"the bank returned {tx.reference or '(no reference)'}"
+                                                 f": {why}", tx.reference, tx.amount_minor, n, currency=e.currency))
+                    continue
+                direction = TYPE_OF["CRDT" if e.credit else "DBIT"]
+                stmt.lines.append(Reported(n, (tx.reference, direction), {"amount": tx.amount_minor}, e.currency))
+        if days:
+            stmt.first_day, stmt.last_day = min(days), max(days)
+        out.append(stmt)
+    return out
 
 
 def expected(conn: psycopg.Connection, currency: str, first: date, last: date) -> list[Expected]:
@@ -91,14 +95,32 @@ class Outcome:
     already: bool
     currency: str = ""
     result: Result | None = None
+    pending: int = 0  # entries the bank had not booked yet
 
 
 def reconcile(conn: psycopg.Connection, path: Path, currency: str) -> Outcome:
     with store.importing(conn, path) as (data, sha, already):
         if already:
             return Outcome(sha, True)
-        stmt = parse_camt053(data) if data.lstrip().startswith(b"<") else parse_csv(data, currency)
-        result = match(stmt.lines, expected(conn, stmt.currency, stmt.first_day, stmt.last_day),
-                       store.matched_before(conn, ["payout", "deposit"]))
-        store.record(conn, "bank", sha, path.name, stmt.lines, result, stmt.currency)
-    return Outcome(sha, False, stmt.currency, result)
+        statements = parse_camt053(data) if data.lstrip().startswith(b"<") else [parse_csv(data, currency)]
+        result = Result()
+        matched_before = store.matched_before(conn, ["payout", "deposit"])
+        for cur in sorted({s.currency for s in statements} | {r.currency for s in statements for r in s.lines
+                                                                if r.currency}):
+            lines = [r for s in statements for r in s.lines if (r.currency or s.currency) == cur]
+            days = [d for s in statements for d in (s.first_day, s.last_day) if d is not None
+                    and any((r.currency or s.currency) == cur for r in s.lines)]
+            if not lines or not days:
+                continue
+            part = match(lines, expected(conn, cur, min(days), max(days)), matched_before)
+            result.merge(part, cur)
+        for s in statements:
+            for f in s.returned:
+                result.findings.append(f)
+                result.line_status[f.line_no] = ("exception", f.reason, None)
+            result.findings += s.problems
+        reported = [r for s in statements for r in s.lines]
+        reported += [Reported(f.line_no, (f.reference, "return"), {"amount": f.amount_minor}, f.currency)
+                     for s in statements for f in s.returned]
+        store.record(conn, "bank", sha, path.name, reported, result, statements[0].currency)
+    return Outcome(sha, False, statements[0].currency, result, sum(s.pending for s in statements))

@@ -8,7 +8,7 @@ fee), and, for movements left over, RECON_MISSING_IN_REPORT (posted, never repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Reported:
     line_no: int
     key: tuple[str, str]
     amounts: dict[str, int]
+    currency: str | None = None  # where a file holds several (a camt.053 of several accounts)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Finding:
     amount_minor: int | None
     line_no: int | None = None
     seq: int | None = None
+    currency: str | None = None
 
 
 @dataclass
@@ -42,6 +44,12 @@ class Result:
     matched: list[tuple[Reported, Expected]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     line_status: dict[int, tuple[str, str | None, int | None]] = field(default_factory=dict)  # line -> (status, reason, seq)
+
+    def merge(self, other: Result, currency: str) -> None:
+        """Add the result of matching another currency's lines of the same file."""
+        self.matched += other.matched
+        self.findings += [replace(f, currency=f.currency or currency) for f in other.findings]
+        self.line_status.update(other.line_status)
 
 
 def _difference(r: Reported, e: Expected) -> tuple[str, str] | None:

@@ -49,7 +49,8 @@ def test_balances_and_trial_balance_show_posted_captures(settings, worker_env):
     ("short.csv", "date,gateway,reference,gross,fee,net,type\n2026-11-02,card,O_1,1.00\n", "expected the 7 columns"),
     ("mixed.csv", "date,gateway,reference,gross,fee,net,type\n2026-11-02,card,O_1,1,0,1,capture\n"
                   "2026-11-02,pix,O_2,1,0,1,capture\n", "one gateway per report"),
-    ("stmt.xml", "<Document><Ntry><Amt>1</Amt></Ntry></Document>", "not a camt.053 statement"),
+    ("stmt.xml", "<Document><Ntry><Amt>1</Amt></Ntry></Document>", "not an ISO 20022 document"),
+    ("report.xml", '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"/>', "camt.052 account report"),
 ])
 def test_a_malformed_reconciliation_file_is_one_readable_line(worker_env, tmp_path, name, content, message):
     path = tmp_path / name

@@ -172,3 +172,44 @@ def test_invariant_4_holds_for_every_seller_after_a_multi_day_scenario(settings,
             "SELECT seller_id, escrow, on_hold, payable, in_flight FROM seller_balances").fetchall():
         _, closing = statement(conn, s, date(2000, 1, 1), date(2100, 1, 1), "BRL")
         assert closing["BRL"] == escrow + on_hold + payable + in_flight, s
+
+
+def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return_is_an_exception(
+        settings, conn, tmp_path):
+    """The bank books the pain.001 as one entry with a TxDtls per transfer (its default),
+    and later returns one transfer (AC04, closed account): each transfer matches its
+    settled payout line by the bank's reference; the return is an exception to work,
+    never a deposit."""
+    from services.reconciliation import bank as reconcile_bank
+
+    marketplace(settings, conn)
+    [batch_id] = pay(settings, conn, DAY1, tmp_path)
+    batch = files.parse_pain001((tmp_path / f"{batch_id}.pain001.xml").read_bytes())
+    results = simulator.decide(batch, 0.0, seed=5)
+    bank(settings, tmp_path, batch_id, results)
+    booked = (T0 + timedelta(days=32)).date().isoformat()
+    total = sum(r["amount"] for r in results)
+    txs = "".join(f'<TxDtls><Refs><AcctSvcrRef>{r["bank_reference"]}</AcctSvcrRef>'
+                  f'<EndToEndId>{batch_id}-{r["seller_id"]}</EndToEndId></Refs>'
+                  f'<Amt Ccy="BRL">{r["amount"] / 100:.2f}</Amt></TxDtls>' for r in results)
+    back = results[0]
+    statement = f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>{booked}T23:00:00-03:00</CreDtTm></GrpHdr>
+<Stmt><Id>ST1</Id><Acct><Id><Othr><Id>0001-PLATFORM</Id></Othr></Id><Ccy>BRL</Ccy></Acct>
+<Ntry><Amt Ccy="BRL">{total / 100:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><DtTm>{booked}T15:00:00-03:00</DtTm></BookgDt><NtryDtls><Btch><NbOfTxs>{len(results)}</NbOfTxs></Btch>{txs}
+</NtryDtls></Ntry>
+<Ntry><Amt Ccy="BRL">{back["amount"] / 100:.2f}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>{booked}</Dt></BookgDt><NtryDtls><TxDtls><Refs><AcctSvcrRef>{back["bank_reference"]}</AcctSvcrRef></Refs>
+<Amt Ccy="BRL">{back["amount"] / 100:.2f}</Amt><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>"""
+    path = tmp_path / "statement.xml"
+    path.write_text(statement)
+    out = reconcile_bank.reconcile(conn, path, "BRL")
+    assert sorted(r.key[0] for r, _e in out.result.matched) == sorted(r["bank_reference"] for r in results)
+    assert [(f.reason, f.reference) for f in out.result.findings] == [("RECON_RETURNED", back["bank_reference"])]
+    assert conn.execute("SELECT reason_code, currency, amount_minor FROM exceptions").fetchall() == [
+        ("RECON_RETURNED", "BRL", back["amount"])]
+    again = reconcile_bank.reconcile(conn, path, "BRL")
+    assert again.already  # the same file twice changes nothing

@@ -52,7 +52,7 @@ def test_bank_statement_csv_and_camt053_read_the_same_entries():
 
     csv_stmt = parse_csv(b"date,reference,amount,direction\n2026-11-25,BRREF1,156.00,DBIT\n2026-11-25,deposit:x,187.00,CRDT\n",
                          "BRL")
-    camt = parse_camt053(b"""<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>
+    [camt] = parse_camt053(b"""<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>
 <Ntry><Amt Ccy="BRL">156.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><BookgDt><Dt>2026-11-25</Dt></BookgDt>
 <NtryDtls><TxDtls><Refs><AcctSvcrRef>BRREF1</AcctSvcrRef></Refs></TxDtls></NtryDtls></Ntry>
 <Ntry><Amt Ccy="BRL">187.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-11-25</Dt></BookgDt>

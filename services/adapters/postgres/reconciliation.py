@@ -50,7 +50,8 @@ def record(conn: psycopg.Connection, kind: str, sha: str, name: str, lines: list
             "INSERT INTO exceptions (reason_code, detail, source, order_id, amount_minor, currency)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
             [(f.reason, f.detail + (f" (line {f.line_no})" if f.line_no else ""), f"{kind}-report:{sha[:16]}",
-              f.reference if kind == "gateway" else None, f.amount_minor, currency) for f in result.findings])
+              f.reference if kind == "gateway" else None, f.amount_minor, f.currency or currency)
+             for f in result.findings])
 
 
 def bank_movements(conn: psycopg.Connection, currency: str, lo, hi) -> list[tuple]:

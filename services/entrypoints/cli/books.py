@@ -76,6 +76,8 @@ def reconcile(args) -> int:
     found = Counter(f.reason for f in r.findings)
     print(f"{args.file.name}: {len(r.matched)} matched, {len(r.findings)} exceptions"
           + "".join(f"\n  {reason}: {n}" for reason, n in sorted(found.items())))
+    if getattr(out, "pending", 0):
+        print(f"  {out.pending} entries the bank has not booked yet: listed, not matched")
     if args.reconcile_command == "gateway" and out.deposit_minor != 0:
         from services.adapters.kafka import topics
         from services.adapters.kafka.publish import publish
