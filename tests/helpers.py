@@ -60,10 +60,11 @@ def dispute_resolved(order_id: str, dispute_id: str, outcome: str, fee: int | No
             "order_id": order_id, "outcome": outcome, "chargeback_fee": fee}
 
 
-def profile(seller_id: str, bp: int, at=T0, minimum: int = 0, hold: bool = False, n: int = 1) -> dict:
+def profile(seller_id: str, bp: int, at=T0, minimum: int = 0, hold: bool = False, n: int = 1,
+            account: str | None = None) -> dict:
     return {"event_id": f"evt_profile_{seller_id}_{n}", "occurred_at": at, "seller_id": seller_id,
             "withholding_rate_bp": bp, "payout_minimum": minimum, "payout_hold": hold,
-            "bank_account_ref": f"BANK-{seller_id}"}
+            "bank_account_ref": f"BANK-{seller_id}" if account is None else account}
 
 
 def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORDERS) -> None:

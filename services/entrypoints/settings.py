@@ -35,6 +35,10 @@ class Settings(BaseModel):
     queued_max_kbytes: int = Field(4096, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
     two_approvals_above_minor: int = Field(100_000, ge=0)  # adjustments larger than this need two checkers
+    # Who pays out, as the payout files name them (pain.001 Dbtr, DbtrAcct, DbtrAgt).
+    payout_debtor_name: str = Field("Splitbook Marketplace Ltda", min_length=1, max_length=140)
+    payout_debtor_account: str = Field("BR00SPLITBOOK0PAYOUTS0000001", min_length=1, max_length=34)
+    payout_debtor_bic: str = Field("SPLTBRSPXXX", pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
 
     @field_validator("topic_prefix")
     @classmethod
@@ -58,7 +62,8 @@ class Settings(BaseModel):
             "topic_prefix": env.get("SPLITBOOK_TOPIC_PREFIX", ""),
         }
         for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
-                    "park_timeout_s", "two_approvals_above_minor"):
+                    "park_timeout_s", "two_approvals_above_minor", "payout_debtor_name", "payout_debtor_account",
+                    "payout_debtor_bic"):
             if f"SPLITBOOK_{key.upper()}" in env:
                 raw[key] = env[f"SPLITBOOK_{key.upper()}"]
         raw.update(overrides)

@@ -1,26 +1,60 @@
 """Bank files written from the posted batch: a CSV for people and an ISO 20022
-pain.001.001.03 credit transfer for the bank. Written atomically (temp file, fsync,
-rename) with their SHA-256 recorded; the same batch always yields the same bytes."""
+pain.001.001.03 credit transfer for the bank. The pain.001 is validated against the
+official XSD (shipped by the sepaxml package) before anything is written: a batch whose
+file would not validate is held, with an exception naming the seller and the field.
+Written atomically (temp file, fsync, rename) with their SHA-256 recorded; the same batch
+always yields the same bytes."""
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import psycopg
+import xmlschema
+from defusedxml.ElementTree import fromstring as parse_untrusted
 
 from services.adapters.postgres import backoffice, journal, profiles
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
 
 PAIN_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
-DEBTOR = "Splitbook Marketplace Ltda"
-DEBTOR_ACCOUNT = "BR00SPLITBOOK0PAYOUTS0000001"
+END_TO_END_ID_MAX = 35  # Max35Text
+ACCOUNT_ID_MAX = 34  # Othr/Id: Max34Text
+
+
+@dataclass(frozen=True)
+class Debtor:
+    """Who pays out (settings: SPLITBOOK_PAYOUT_DEBTOR_NAME, _ACCOUNT, _BIC)."""
+
+    name: str = "Splitbook Marketplace Ltda"
+    account: str = "BR00SPLITBOOK0PAYOUTS0000001"
+    bic: str = "SPLTBRSPXXX"
+
+    @classmethod
+    def from_settings(cls, settings) -> Debtor:
+        return cls(settings.payout_debtor_name, settings.payout_debtor_account, settings.payout_debtor_bic)
+
+
+class FileRefused(PermanentError):
+    """The batch's bank file would not validate: nothing is written, the batch is held."""
+
+
+def end_to_end_id(batch_id: str, seller_id: str) -> str:
+    """{batch}-{seller}, or {batch}-{a digest of the seller} where that would pass 35
+    characters: unique per line, the same for the same line, always within the schema."""
+    plain = f"{batch_id}-{seller_id}"
+    if len(plain) <= END_TO_END_ID_MAX:
+        return plain
+    room = END_TO_END_ID_MAX - len(batch_id) - 1
+    return f"{batch_id}-{hashlib.sha256(seller_id.encode()).hexdigest()[:room]}"
 
 
 @dataclass(frozen=True)
@@ -70,12 +104,12 @@ def to_csv(b: Batch) -> bytes:
     w.writerow(["batch_id", "batch_date", "seller_id", "bank_account_ref", "currency", "amount", "end_to_end_id"])
     for ln in b.lines:
         w.writerow([b.batch_id, b.batch_date, ln.seller_id, ln.bank_account_ref, b.currency,
-                    decimal(ln.amount_minor, b.currency), f"{b.batch_id}-{ln.seller_id}"])
+                    decimal(ln.amount_minor, b.currency), end_to_end_id(b.batch_id, ln.seller_id)])
     w.writerow(["TOTAL", b.batch_date, f"{len(b.lines)} lines", "", b.currency, decimal(b.control_sum_minor, b.currency), ""])
     return buf.getvalue().encode()
 
 
-def to_pain001(b: Batch) -> bytes:
+def to_pain001(b: Batch, debtor: Debtor = Debtor()) -> bytes:
     ET.register_namespace("", PAIN_NS)
 
     def el(parent, tag, text=None, **attrs):
@@ -91,25 +125,45 @@ def to_pain001(b: Batch) -> bytes:
     el(hdr, "CreDtTm", b.created_at)
     el(hdr, "NbOfTxs", str(len(b.lines)))
     el(hdr, "CtrlSum", decimal(b.control_sum_minor, b.currency))
-    el(el(hdr, "InitgPty"), "Nm", DEBTOR)
+    el(el(hdr, "InitgPty"), "Nm", debtor.name)
     pmt = el(cti, "PmtInf")
     el(pmt, "PmtInfId", b.batch_id)
     el(pmt, "PmtMtd", "TRF")
     el(pmt, "NbOfTxs", str(len(b.lines)))
     el(pmt, "CtrlSum", decimal(b.control_sum_minor, b.currency))
     el(pmt, "ReqdExctnDt", b.batch_date)
-    el(el(pmt, "Dbtr"), "Nm", DEBTOR)
-    el(el(el(el(pmt, "DbtrAcct"), "Id"), "Othr"), "Id", DEBTOR_ACCOUNT)
-    el(el(el(pmt, "DbtrAgt"), "FinInstnId"), "BIC", "SPLTBRSPXXX")
+    el(el(pmt, "Dbtr"), "Nm", debtor.name)
+    el(el(el(el(pmt, "DbtrAcct"), "Id"), "Othr"), "Id", debtor.account)
+    el(el(el(pmt, "DbtrAgt"), "FinInstnId"), "BIC", debtor.bic)
     for ln in b.lines:
         tx = el(pmt, "CdtTrfTxInf")
-        el(el(tx, "PmtId"), "EndToEndId", f"{b.batch_id}-{ln.seller_id}")
+        el(el(tx, "PmtId"), "EndToEndId", end_to_end_id(b.batch_id, ln.seller_id))
         el(el(tx, "Amt"), "InstdAmt", decimal(ln.amount_minor, b.currency), Ccy=b.currency)
         el(el(tx, "Cdtr"), "Nm", ln.seller_id)
         el(el(el(el(tx, "CdtrAcct"), "Id"), "Othr"), "Id", ln.bank_account_ref)
         el(el(tx, "RmtInf"), "Ustrd", f"Splitbook payout {b.batch_id}")
     ET.indent(root)
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def check_lines(b: Batch) -> None:
+    """What the schema would refuse, said per seller and field before the schema is asked."""
+    for ln in b.lines:
+        if not 1 <= len(ln.bank_account_ref) <= ACCOUNT_ID_MAX:
+            raise FileRefused(f"{b.batch_id}: seller {ln.seller_id}'s bank account reference (CdtrAcct/Id/Othr/Id)"
+                              f" must be 1 to {ACCOUNT_ID_MAX} characters, is {len(ln.bank_account_ref)}")
+
+
+@functools.cache
+def _schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(resources.files("sepaxml") / "schemas" / "pain.001.001.03.xsd"))
+
+
+def validate_pain001(data: bytes) -> None:
+    """Against the official pain.001.001.03 XSD; FileRefused naming the first error."""
+    error = next(_schema().iter_errors(data.decode()), None)
+    if error is not None:
+        raise FileRefused(f"the pain.001 would not validate: {error.reason} at {error.path}")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -126,12 +180,16 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def write_files(conn: psycopg.Connection, batch_id: str, out_dir: Path) -> dict[str, Path]:
-    """Write (or re-write identically) both files of a batch and record their hashes."""
+def write_files(conn: psycopg.Connection, batch_id: str, out_dir: Path, debtor: Debtor = Debtor()) -> dict[str, Path]:
+    """Write (or re-write identically) both files of a batch and record their hashes;
+    FileRefused, writing nothing, when the pain.001 would not validate."""
     b = load_batch(conn, batch_id)
+    check_lines(b)
+    pain = to_pain001(b, debtor)
+    validate_pain001(pain)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
-    for fmt, data, suffix in (("csv", to_csv(b), ".csv"), ("pain.001", to_pain001(b), ".pain001.xml")):
+    for fmt, data, suffix in (("csv", to_csv(b), ".csv"), ("pain.001", pain, ".pain001.xml")):
         path = out_dir / f"{batch_id}{suffix}"
         digest = hashlib.sha256(data).hexdigest()
         recorded = backoffice.payout_file_sha256(conn, batch_id, fmt)
@@ -147,7 +205,7 @@ def write_files(conn: psycopg.Connection, batch_id: str, out_dir: Path) -> dict[
 def parse_pain001(data: bytes) -> Batch:
     """Read back a pain.001 file (the bank adapter's side)."""
     ns = {"p": PAIN_NS}
-    root = ET.fromstring(data)
+    root = parse_untrusted(data)
     hdr = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", ns)
     pmt = root.find("p:CstmrCdtTrfInitn/p:PmtInf", ns)
     lines = []

@@ -52,11 +52,19 @@ def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer
     return [c["batch_id"] for c in commands]
 
 
-def write_created(conn: psycopg.Connection, batch_ids: list[str], out_dir: Path) -> list[str]:
-    """Write the files of those batches the ledger created (a day with no one due has none)."""
+def write_created(conn: psycopg.Connection, batch_ids: list[str], out_dir: Path,
+                  debtor: files.Debtor = files.Debtor()) -> list[str]:
+    """Write the files of those batches the ledger created (a day with no one due has none).
+    A batch whose pain.001 would not validate is held: no file, a PAYOUT_FILE_REFUSED
+    exception naming the seller and the field, and the other batches go on."""
     created = backoffice.created_batches(conn, batch_ids)
     for batch_id in created:
-        paths = files.write_files(conn, batch_id, out_dir)
+        try:
+            paths = files.write_files(conn, batch_id, out_dir, debtor)
+        except files.FileRefused as e:
+            backoffice.hold_batch(conn, batch_id, str(e))
+            log.error("payout_batch_held", batch_id=batch_id, error=str(e))
+            continue
         log.info("payout_files_written", batch_id=batch_id, **{k: str(v) for k, v in paths.items()})
     return created
 
@@ -71,7 +79,7 @@ def run(settings: Settings, conn: psycopg.Connection, producer: Producer, regist
         if time.monotonic() > deadline:
             raise NotPosted(f"payout commands not posted within {wait_s:.0f} s: is the posting consumer running?")
         time.sleep(0.2)
-    return write_created(conn, batch_ids, out_dir)
+    return write_created(conn, batch_ids, out_dir, files.Debtor.from_settings(settings))
 
 
 def run_daily(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,

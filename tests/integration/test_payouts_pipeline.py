@@ -213,3 +213,26 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
         ("RECON_RETURNED", "BRL", back["amount"])]
     again = reconcile_bank.reconcile(conn, path, "BRL")
     assert again.already  # the same file twice changes nothing
+
+
+def test_a_batch_whose_bank_file_would_not_validate_is_held_with_an_exception_naming_the_seller(
+        settings, conn, tmp_path):
+    long_id = "S_" + "x" * 108  # fits the ledger (ids to 128), not an EndToEndId: that is cut to 35
+    publish_records(settings, topics.SELLERS, "SellerProfileUpdated", [
+        profile(long_id, 0, at=T0 - timedelta(days=5), account="BANK-LONG"),
+        profile("S_2", 0, at=T0 - timedelta(days=5), account="A" * 40)])  # beyond CdtrAcct's 34
+    publish_orders(settings, [
+        capture("O_1", amount=20000, gateway_fee=600, shipping=0, lines=lines(long_id, 20000, 2000)),
+        capture("O_2", amount=10000, gateway_fee=300, shipping=0, lines=lines("S_2", 10000, 1000))])
+    run_pipeline(settings)
+    releases.run_once(settings, conn, producer(settings), REGISTRY, T0 + timedelta(days=30))
+    run_pipeline(settings)
+    assert pay(settings, conn, DAY1, tmp_path) == ["PB_20261203_BRL"]
+    assert not (tmp_path / "PB_20261203_BRL.pain001.xml").exists()
+    rows = conn.execute("SELECT reason_code, batch_id, detail FROM exceptions").fetchall()
+    assert len(rows) == 1, rows
+    [(reason, batch_id, detail)] = rows
+    assert (reason, batch_id) == ("PAYOUT_FILE_REFUSED", "PB_20261203_BRL")
+    assert "seller S_2's bank account reference (CdtrAcct/Id/Othr/Id) must be 1 to 34 characters, is 40" in detail
+    payouts.write_created(conn, ["PB_20261203_BRL"], tmp_path)  # again: still held, not a second exception
+    assert conn.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 1

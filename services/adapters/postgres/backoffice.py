@@ -49,6 +49,15 @@ def record_payout_file(conn: psycopg.Connection, batch_id: str, fmt: str, path: 
     )
 
 
+def hold_batch(conn: psycopg.Connection, batch_id: str, detail: str) -> bool:
+    """A PAYOUT_FILE_REFUSED exception for the batch, unless one is open already; True when recorded."""
+    return conn.execute(
+        "INSERT INTO exceptions (reason_code, detail, source, batch_id)"
+        " SELECT 'PAYOUT_FILE_REFUSED', %s, 'payout-files', %s WHERE NOT EXISTS (SELECT 1 FROM exceptions"
+        "  WHERE reason_code = 'PAYOUT_FILE_REFUSED' AND batch_id = %s AND status IN ('open', 'assigned'))"
+        " RETURNING exception_id", (detail, batch_id, batch_id)).fetchone() is not None
+
+
 def positions(conn: psycopg.Connection) -> tuple[int, int, int]:
     """(the journal's last seq, the relay's, the read models')."""
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0]

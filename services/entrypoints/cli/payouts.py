@@ -49,7 +49,10 @@ def run(args) -> int:
         progress.wait_caught_up(settings, conn, 120)
         print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
     for b in created:
-        print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+        if (args.out / f"{b}.pain001.xml").exists():
+            print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+        else:
+            print(f"  {b}: HELD, its bank file would not validate (splitbook exceptions list --reason PAYOUT_FILE_REFUSED)")
     return 0
 
 
@@ -73,7 +76,8 @@ def files(args) -> int:
     from services.payouts import files as bank_files
 
     with db.connect(Settings.from_env().database_url) as conn:
-        for fmt, path in bank_files.write_files(conn, args.batch_id, args.out).items():
+        for fmt, path in bank_files.write_files(conn, args.batch_id, args.out,
+                                                bank_files.Debtor.from_settings(Settings.from_env())).items():
             print(f"{fmt}: {path}")
     return 0
 
