@@ -18,7 +18,7 @@ def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
     lines: dict[tuple[str, str], dict] = {}
     for p in txns:
         t = p.transaction
-        if t.kind not in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION):
+        if t.kind not in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN):
             continue
         cur = t.postings[0].currency
         b = batches.setdefault(t.batch_id, {"date": t.metadata["batch_date"], "currency": cur,
@@ -31,6 +31,14 @@ def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
                 d[1] += int(amount)
                 lines[(t.batch_id, seller)] = {"currency": cur, "amount": int(amount), "status": "in_flight",
                                                "ref": None, "reason": None, "seq": p.seq}
+            continue
+        if t.kind == TxKind.PAYOUT_RETURN:  # settled, then returned: counted as failed from here on
+            for seller, (amount, reason) in t.metadata["returned"].items():
+                d[3] -= amount
+                d[4] += amount
+                lines[(t.batch_id, seller)] = {"currency": cur, "amount": amount, "status": "returned",
+                                               "ref": t.metadata.get("bank_reference"), "reason": reason or None,
+                                               "seq": p.seq}
             continue
         for status, key in (("settled", "settled"), ("failed", "failed")):
             for seller, (amount, note) in t.metadata[key].items():

@@ -29,11 +29,13 @@ def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
                     row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
                     row[col] += sign * int(amount)
                     row[-1] = p.seq
-        if t.kind in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION):
+        if t.kind in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN):
             currency = t.postings[0].currency
             moves = []
             if t.kind == TxKind.PAYOUT_BATCH:
                 moves = [(s, _IN_FLIGHT, int(a)) for s, a in t.metadata["lines"].items()]
+            elif t.kind == TxKind.PAYOUT_RETURN:  # paid out, came back: owed again (the payable, by its posting)
+                moves = [(s, _PAID_OUT, -a) for s, (a, _reason) in t.metadata["returned"].items()]
             else:
                 for s, (a, _ref) in t.metadata["settled"].items():
                     moves += [(s, _IN_FLIGHT, -a), (s, _PAID_OUT, a)]

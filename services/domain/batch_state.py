@@ -34,6 +34,9 @@ class BatchState:
                 self.outcome[s] = ("SETTLED", ref)
             for s, (_amount, reason) in t.metadata.get("failed", {}).items():
                 self.outcome[s] = ("FAILED", reason)
+        elif t.kind == TxKind.PAYOUT_RETURN:
+            for s, (_amount, reason) in t.metadata["returned"].items():
+                self.outcome[s] = ("RETURNED", reason)
 
 
 def fold_batch(batch_id: str, txns: list[Transaction]) -> BatchState:

@@ -165,6 +165,27 @@ class PayoutBatchConfirmed(NamedTuple):
         return None
 
 
+class PayoutReturned(NamedTuple):
+    """A settled payout transfer came back from the bank (its statement says so)."""
+
+    event_id: str
+    occurred_at: datetime
+    batch_id: str
+    seller_id: str
+    amount: int
+    bank_reference: str
+    reason: str | None = None
+
+    @classmethod
+    def from_record(cls, r: dict) -> "PayoutReturned":
+        return cls(r["event_id"], r["occurred_at"], r["batch_id"], r["seller_id"], r["amount"], r["bank_reference"],
+                   r.get("reason"))
+
+    @property
+    def order_id(self) -> None:
+        return None
+
+
 class ManualAdjustment(NamedTuple):
     event_id: str
     occurred_at: datetime

@@ -33,6 +33,7 @@ class TxKind(StrEnum):
     DISPUTE_RESOLVED = "dispute_resolved"
     PAYOUT_BATCH = "payout_batch"
     PAYOUT_CONFIRMATION = "payout_confirmation"
+    PAYOUT_RETURN = "payout_return"
     GATEWAY_DEPOSIT = "gateway_deposit"
     ADJUSTMENT = "adjustment"
 

@@ -18,7 +18,8 @@ from services.domain.rules.adjustments import handle_manual_adjustment
 from services.domain.rules.capture import handle_order_captured
 from services.domain.rules.deposits import handle_settle_gateway_deposit
 from services.domain.rules.disputes import handle_dispute_opened, handle_dispute_resolved
-from services.domain.rules.payouts import handle_create_payout_batch, handle_payout_batch_confirmed
+from services.domain.rules.payouts import (handle_create_payout_batch, handle_payout_batch_confirmed,
+                                           handle_payout_returned)
 from services.domain.rules.profiles import handle_seller_profile_updated
 from services.domain.rules.refunds import handle_refund_issued
 from services.domain.rules.release import handle_release_escrow
@@ -88,6 +89,8 @@ _TYPES = [
               identity=lambda e: repr((e.event_id, e.currency, e.postings))),
     EventType(events.PayoutBatchConfirmed, topics.BANK_CONFIRMATIONS,
               lambda e, ctx: handle_payout_batch_confirmed(e, ctx.batch(e.batch_id)), frozenset({Needs.BATCH})),
+    EventType(events.PayoutReturned, topics.BANK_CONFIRMATIONS,
+              lambda e, ctx: handle_payout_returned(e, ctx.batch(e.batch_id)), frozenset({Needs.BATCH})),
 ]
 
 BY_NAME: dict[str, EventType] = {t.name: t for t in _TYPES}

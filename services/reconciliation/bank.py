@@ -6,18 +6,23 @@ the confirmation carried) and gateway deposits into ops:bank:* (by deposit id)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
+from confluent_kafka import Producer
 
+from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
 from services.adapters.postgres import reconciliation as store
 from services.domain import accounts
 from services.domain.errors import ConfigError
 from services.domain.journal import TxKind
+from services.entrypoints.settings import Settings
+from services.reconciliation import camt
 from services.reconciliation.files import csv_rows, day, utc_days
 from services.reconciliation.gateway import to_minor
-from services.reconciliation import camt
 from services.reconciliation.matching import Expected, Finding, Reported, Result, match
 
 TYPE_OF = {"DBIT": "payout", "CRDT": "deposit"}
@@ -30,6 +35,7 @@ class Statement:
     last_day: date | None
     lines: list[Reported]  # booked movements to match against the journal
     returned: list[Finding] = field(default_factory=list)  # transfers the bank returned or reversed
+    return_reasons: dict[int, str | None] = field(default_factory=dict)  # line -> the bank's reason code
     problems: list[Finding] = field(default_factory=list)  # what does not add up in the statement itself
     pending: int = 0  # entries not booked yet: listed, not matched
 
@@ -65,6 +71,7 @@ def parse_camt053(data: bytes) -> list[Statement]:
                 n += 1
                 if e.reversal or tx.return_reason:
                     why = f"reason {tx.return_reason}" if tx.return_reason else "a reversal (RvslInd)"
+                    stmt.return_reasons[n] = tx.return_reason
                     stmt.returned.append(Finding("RECON_RETURNED", f"the bank returned {tx.reference or '(no reference)'}"
                                                  f": {why}", tx.reference, tx.amount_minor, n, currency=e.currency))
                     continue
@@ -96,6 +103,7 @@ class Outcome:
     currency: str = ""
     result: Result | None = None
     pending: int = 0  # entries the bank had not booked yet
+    returns: list[dict] = field(default_factory=list)  # PayoutReturned records for settled payouts that came back
 
 
 def reconcile(conn: psycopg.Connection, path: Path, currency: str) -> Outcome:
@@ -119,8 +127,25 @@ def reconcile(conn: psycopg.Connection, path: Path, currency: str) -> Outcome:
                 result.findings.append(f)
                 result.line_status[f.line_no] = ("exception", f.reason, None)
             result.findings += s.problems
+        returns = []
+        for s, f in ((s, f) for s in statements for f in s.returned):
+            paid = store.settled_payout(conn, f.reference) if f.reference else None
+            if paid is not None and paid[2] == f.amount_minor:
+                batch_id, seller, amount, _cur = paid
+                returns.append({"event_id": f"return:{batch_id}:{seller}:{f.reference}", "batch_id": batch_id,
+                                "seller_id": seller, "amount": amount, "bank_reference": f.reference,
+                                "reason": s.return_reasons.get(f.line_no)})
         reported = [r for s in statements for r in s.lines]
         reported += [Reported(f.line_no, (f.reference, "return"), {"amount": f.amount_minor}, f.currency)
                      for s in statements for f in s.returned]
         store.record(conn, "bank", sha, path.name, reported, result, statements[0].currency)
-    return Outcome(sha, False, statements[0].currency, result, sum(s.pending for s in statements))
+    return Outcome(sha, False, statements[0].currency, result, sum(s.pending for s in statements), returns)
+
+
+def publish_returns(settings: Settings, producer: Producer, registry: SchemaRegistry, returns: list[dict],
+                    at: datetime) -> int:
+    """A PayoutReturned for each settled payout the statement says came back: the posting
+    consumer puts the money back on the seller's payable (idempotent: the same return
+    in another file is the same event)."""
+    return publish(producer, settings.topic(topics.BANK_CONFIRMATIONS), registry,
+                   [{**r, "occurred_at": at} for r in returns], name="PayoutReturned")

@@ -60,6 +60,11 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
             elif failed:
                 d["in_flight"] -= failed[0]
                 rows.append(Movement(seq, at, "payout failed", f"{ref} reason {failed[1]}", d))
+        elif kind == "payout_return":
+            back = md["returned"].get(seller)
+            if back:
+                d["paid_out"] -= back[0]
+                rows.append(Movement(seq, at, "payout returned", f"{ref} reason {back[1] or '?'}", d))
         elif kind == "release":
             w = int(md.get("withholding", {}).get(seller, 0))
             d["payable"] += w

@@ -7,6 +7,7 @@ import pytest
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
+from services.closing.verify import verify
 from services.payouts import files
 from services.payouts import scheduler as payouts
 from services.release import scheduler as releases
@@ -178,8 +179,8 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
         settings, conn, tmp_path):
     """The bank books the pain.001 as one entry with a TxDtls per transfer (its default),
     and later returns one transfer (AC04, closed account): each transfer matches its
-    settled payout line by the bank's reference; the return is an exception to work,
-    never a deposit."""
+    settled payout line by the bank's reference; the return is an exception to work, never
+    a deposit, and a PayoutReturned puts the money back on the seller's payable."""
     from services.reconciliation import bank as reconcile_bank
 
     marketplace(settings, conn)
@@ -193,7 +194,7 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
                   f'<EndToEndId>{batch_id}-{r["seller_id"]}</EndToEndId></Refs>'
                   f'<Amt Ccy="BRL">{r["amount"] / 100:.2f}</Amt></TxDtls>' for r in results)
     back = results[0]
-    statement = f"""<?xml version="1.0" encoding="UTF-8"?>
+    camt_xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
 <GrpHdr><MsgId>M1</MsgId><CreDtTm>{booked}T23:00:00-03:00</CreDtTm></GrpHdr>
 <Stmt><Id>ST1</Id><Acct><Id><Othr><Id>0001-PLATFORM</Id></Othr></Id><Ccy>BRL</Ccy></Acct>
@@ -205,7 +206,7 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
 <Amt Ccy="BRL">{back["amount"] / 100:.2f}</Amt><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
 </Stmt></BkToCstmrStmt></Document>"""
     path = tmp_path / "statement.xml"
-    path.write_text(statement)
+    path.write_text(camt_xml)
     out = reconcile_bank.reconcile(conn, path, "BRL")
     assert sorted(r.key[0] for r, _e in out.result.matched) == sorted(r["bank_reference"] for r in results)
     assert [(f.reason, f.reference) for f in out.result.findings] == [("RECON_RETURNED", back["bank_reference"])]
@@ -213,6 +214,24 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
         ("RECON_RETURNED", "BRL", back["amount"])]
     again = reconcile_bank.reconcile(conn, path, "BRL")
     assert again.already  # the same file twice changes nothing
+
+    # The return goes back to the ledger: the seller is owed it again, paid_out drops.
+    seller_id = back["seller_id"]
+    before = seller(conn, seller_id)
+    assert [(r["seller_id"], r["amount"], r["reason"]) for r in out.returns] == [(seller_id, back["amount"], "AC04")]
+    reconcile_bank.publish_returns(settings, producer(settings), REGISTRY, out.returns, T0 + timedelta(days=33))
+    reconcile_bank.publish_returns(settings, producer(settings), REGISTRY, out.returns, T0 + timedelta(days=33))
+    run_pipeline(settings)
+    assert seller(conn, seller_id) == (before[0] + back["amount"], before[1], before[2] - back["amount"])
+    assert conn.execute("SELECT status, failure_reason FROM payout_lines WHERE seller_id = %s",
+                        (seller_id,)).fetchone() == ("returned", "AC04")
+    assert conn.execute("SELECT count(*) FROM journal_transactions WHERE kind = 'payout_return'").fetchone()[0] == 1
+    assert conn.execute(INVARIANT_4).fetchall() == []
+    text, closing = statement(conn, seller_id, date(2000, 1, 1), date(2100, 1, 1), "BRL")
+    escrow, on_hold, payable, in_flight = conn.execute(
+        "SELECT escrow, on_hold, payable, in_flight FROM seller_balances WHERE seller_id = %s", (seller_id,)).fetchone()
+    assert "payout returned" in text and closing["BRL"] == escrow + on_hold + payable + in_flight
+    assert verify(conn).ok
 
 
 def test_a_batch_whose_bank_file_would_not_validate_is_held_with_an_exception_naming_the_seller(

@@ -6,8 +6,10 @@ import pytest
 
 from services.domain.batch_state import BatchState
 from services.domain.errors import NoOp, Reason, Rejected
-from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, PayoutResult, SellerProfileUpdated
-from services.domain.rules.payouts import handle_create_payout_batch, handle_payout_batch_confirmed
+from services.domain.events import (CreatePayoutBatch, PayoutBatchConfirmed, PayoutResult, PayoutReturned,
+                                    SellerProfileUpdated)
+from services.domain.rules.payouts import (handle_create_payout_batch, handle_payout_batch_confirmed,
+                                           handle_payout_returned)
 from services.payouts.files import Batch, Line, parse_pain001, to_pain001
 
 AT = datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
@@ -110,3 +112,38 @@ def test_a_batch_pays_at_most_the_bound_and_leaves_the_rest_payable_for_the_next
     rest = {s: 100 for s in sellers[RESULTS_MAX:]}
     txn2, batch2 = create(rest, {s: prof(s) for s in rest}, BatchState("PB_20261126_BRL"))
     assert set(batch2.lines) == set(rest)
+
+
+def returned(batch, seller="S_1", amount=15600, ref="BR1", eid="ret1"):
+    txn = handle_payout_returned(PayoutReturned(eid, AT, batch.batch_id, seller, amount, ref, "AC04"), batch)
+    batch.apply(txn)
+    return txn
+
+
+def test_a_returned_transfer_puts_the_money_back_on_the_payable_and_is_returned_once():
+    _txn, batch = create({"S_1": 15600}, {"S_1": prof("S_1")})
+    confirm(batch, [PayoutResult("S_1", 15600, "SETTLED", "BR1")])
+    txn = returned(batch)
+    assert sorted(txn.postings) == sorted([("ops:pool:payouts", "BRL", 15600), ("seller:S_1:payable", "BRL", -15600)])
+    assert txn.metadata["returned"] == {"S_1": [15600, "AC04"]} and batch.outcome["S_1"] == ("RETURNED", "AC04")
+    with pytest.raises(NoOp):
+        returned(batch, eid="ret2")  # the same return, in another statement
+
+
+@pytest.mark.parametrize("kwargs", [{"ref": "BR_OTHER"}, {"amount": 100}, {"seller": "S_9"}])
+def test_a_return_that_matches_no_settled_transfer_is_rejected(kwargs):
+    _txn, batch = create({"S_1": 15600}, {"S_1": prof("S_1")})
+    confirm(batch, [PayoutResult("S_1", 15600, "SETTLED", "BR1")])
+    with pytest.raises(Rejected) as r:
+        returned(batch, **kwargs)
+    assert r.value.reason == Reason.CONFIRMATION_MISMATCH
+
+
+def test_a_failed_transfer_cannot_be_returned_and_an_unknown_batch_is_refused():
+    _txn, batch = create({"S_1": 15600}, {"S_1": prof("S_1")})
+    confirm(batch, [PayoutResult("S_1", 15600, "FAILED", None, "AC04")])
+    with pytest.raises(Rejected):
+        returned(batch)
+    with pytest.raises(Rejected) as r:
+        returned(BatchState("PB_X"))
+    assert r.value.reason == Reason.UNKNOWN_BATCH

@@ -89,3 +89,11 @@ def first_capture_currency(conn: psycopg.Connection, gateway: str) -> str | None
                        " journal_transactions WHERE kind = 'capture' AND metadata->>'gateway' = %s) LIMIT 1",
                        (gateway,)).fetchone()
     return row[0] if row else None
+
+
+def settled_payout(conn: psycopg.Connection, bank_reference: str) -> tuple[str, str, int, str] | None:
+    """(batch_id, seller_id, amount, currency) of the payout line settled with this bank reference."""
+    return conn.execute(
+        "SELECT t.batch_id, s.key, (s.value->>0)::bigint, (SELECT currency FROM journal_postings WHERE seq = t.seq LIMIT 1)"
+        " FROM journal_transactions t, jsonb_each((t.metadata->>'settled')::jsonb) s"
+        " WHERE t.kind = 'payout_confirmation' AND s.value->>1 = %s LIMIT 1", (bank_reference,)).fetchone()

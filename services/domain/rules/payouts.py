@@ -11,7 +11,7 @@ from services.domain import accounts
 from services.domain.batch_state import BatchState
 from services.domain.bounds import RESULTS_MAX
 from services.domain.errors import NoOp, Reason, Rejected
-from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, SellerProfileUpdated
+from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, PayoutReturned, SellerProfileUpdated
 from services.domain.invariants import check_transaction
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import is_currency
@@ -85,5 +85,31 @@ def handle_payout_batch_confirmed(e: PayoutBatchConfirmed, batch: BatchState) ->
                       tuple(postings), batch_id=e.batch_id, reverses_transaction_id=None,
                       metadata={"batch_date": batch.batch_date, "settled": settled,
                                 "failed": failed})
+    check_transaction(txn)
+    return txn
+
+
+def handle_payout_returned(e: PayoutReturned, batch: BatchState) -> Transaction:
+    """Dr ops:pool:payouts, Cr seller:{s}:payable: a settled transfer the bank returned is
+    money back, owed to the seller again (the next batch pays it, to a corrected account)."""
+    if not batch.exists:
+        raise Rejected(Reason.UNKNOWN_BATCH, f"batch {e.batch_id} was never created by the ledger")
+    if e.amount <= 0:
+        raise Rejected(Reason.NEGATIVE_AMOUNT, f"a return of {e.amount}")
+    done = batch.outcome.get(e.seller_id)
+    if done is not None and done[0] == "RETURNED":
+        raise NoOp(f"{e.seller_id}'s transfer in {e.batch_id} was already returned")
+    if done is None or done[0] != "SETTLED" or done[1] != e.bank_reference:
+        raise Rejected(Reason.CONFIRMATION_MISMATCH,
+                       f"{e.seller_id} in {e.batch_id} has no settled transfer with reference {e.bank_reference}")
+    if e.amount != batch.lines.get(e.seller_id):
+        raise Rejected(Reason.CONFIRMATION_MISMATCH,
+                       f"{e.seller_id}: returned {e.amount}, batch {e.batch_id} paid {batch.lines.get(e.seller_id)}")
+    cur = batch.currency
+    txn = Transaction(transaction_id_for(e.event_id), TxKind.PAYOUT_RETURN, e.event_id, e.occurred_at,
+                      (debit(accounts.POOL_PAYOUTS, cur, e.amount), credit(accounts.seller_payable(e.seller_id), cur, e.amount)),
+                      batch_id=e.batch_id,
+                      metadata={"batch_date": batch.batch_date, "returned": {e.seller_id: [e.amount, e.reason or ""]},
+                                "bank_reference": e.bank_reference})
     check_transaction(txn)
     return txn

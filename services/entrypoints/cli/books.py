@@ -78,6 +78,11 @@ def reconcile(args) -> int:
           + "".join(f"\n  {reason}: {n}" for reason, n in sorted(found.items())))
     if getattr(out, "pending", 0):
         print(f"  {out.pending} entries the bank has not booked yet: listed, not matched")
+    if args.reconcile_command == "bank" and out.returns:
+        from services.reconciliation import bank
+
+        bank.publish_returns(settings, bootstrap.producer(settings), SchemaRegistry.from_dir(), out.returns, now())
+        print(f"  {len(out.returns)} returned payout(s) submitted to the ledger: back on the sellers' payables")
     if args.reconcile_command == "gateway" and out.deposit_minor != 0:
         from services.adapters.kafka import topics
         from services.adapters.kafka.publish import publish
