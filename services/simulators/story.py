@@ -81,8 +81,8 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     for batch_id in created:
         pain = (out_dir / f"{batch_id}.pain001.xml").read_bytes()
         batch, results = bank.settle(settings, producer, registry, pain, failure_rate=0.08, seed=today.toordinal(),
-                                     parts=2, at=as_of + timedelta(hours=4))
+                                     parts=2, at=as_of + timedelta(hours=4), answers_dir=out_dir)
         failed = sum(r["status"] == "FAILED" for r in results)
         say(f"payout day {today}: {batch_id} paid {len(batch.lines)} sellers ({out_dir / batch_id}.pain001.xml); "
-            f"the bank settled {len(results) - failed} and failed {failed}, confirming in 2 messages")
+            f"the bank settled {len(results) - failed} and failed {failed}, answering in 2 pain.002 reports")
     wait()

@@ -87,3 +87,19 @@ def test_a_hostile_bank_statement_is_one_readable_line(worker_env, tmp_path, con
 def test_resolving_with_a_transaction_id_that_is_not_one_is_one_readable_line(worker_env):
     r = splitbook("exceptions", "resolve", "1", "--by", "ana", "--note", "n", "--transaction", "NOPE", env=worker_env)
     assert r.returncode == 2 and "is not a journal transaction id" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("content, message", [
+    ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "not a pain.002 payment status report"),
+    ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
+     '<OrgnlMsgId>PB_19990101_BRL</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>',
+     "no payout batch PB_19990101_BRL"),
+])
+def test_a_bank_status_report_that_answers_nothing_the_ledger_made_is_one_readable_line(worker_env, tmp_path,
+                                                                                         content, message):
+    path = tmp_path / "answer.xml"
+    path.write_text(content)
+    r = splitbook("payouts", "confirm", str(path), env=worker_env)
+    assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1

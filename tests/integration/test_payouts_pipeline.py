@@ -3,12 +3,13 @@ confirmations in parts, failed transfers, duplicates, and invariant 4."""
 
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.closing.verify import verify
-from services.payouts import files
+from services.payouts import answers, files, pain002
 from services.payouts import scheduler as payouts
 from services.release import scheduler as releases
 from services.simulators import bank as simulator
@@ -53,9 +54,11 @@ def pay(settings, conn, day, tmp_path):
 
 
 def bank(settings, tmp_path, batch_id, results, parts=1):
+    """The bank answers in pain.002 files; the ledger's bank adapter reads each one."""
     batch = files.parse_pain001((tmp_path / f"{batch_id}.pain001.xml").read_bytes())
-    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed",
-                    simulator.confirmations(batch, results, parts, T0 + timedelta(days=32)))
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        for report in simulator.answers(batch, results, parts, T0 + timedelta(days=32)):
+            answers.confirm(settings, conn, producer(settings), REGISTRY, report, T0 + timedelta(days=32))
     run_pipeline(settings)
 
 
@@ -113,9 +116,10 @@ def test_running_a_payout_day_twice_and_repeating_confirmations_change_nothing(s
     bank(settings, tmp_path, "PB_20261203_BRL", results)
     before = conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall()
     bank(settings, tmp_path, "PB_20261203_BRL", results)  # the same message again
-    resent = simulator.confirmations(batch, results, 1, T0)
-    resent[0]["event_id"] = "bankconf:resent-with-a-new-id"
-    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", resent)
+    [report] = simulator.answers(batch, results, 1, T0)  # the same answer, re-sent under another message id
+    resent = pain002.confirmation(report.replace(b"-STS-1of1<", b"-STS-RESENT<"), batch, T0)
+    assert resent["event_id"].endswith("-STS-RESENT")
+    publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", [resent])
     run_pipeline(settings)
     assert conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall() == before
     assert conn.execute("SELECT count(*) FROM journal_transactions WHERE kind = 'payout_confirmation'").fetchone()[0] == 1

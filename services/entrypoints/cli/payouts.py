@@ -8,6 +8,7 @@ from pathlib import Path
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
+from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, clock_time, day, instant, now
 from services.entrypoints.settings import ROOT, Settings
@@ -34,6 +35,9 @@ def register(sub) -> None:
     sp.add_argument("batch_id")
     sp.add_argument("--out", type=Path, default=OUT)
     sp.set_defaults(handler=files)
+    sp = psub.add_parser("confirm", help="read the bank's pain.002 status report and confirm the batch it answers")
+    sp.add_argument("file", type=Path)
+    sp.set_defaults(handler=confirm)
     sp = psub.add_parser("list", help="payout batches with their status")
     sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sp.set_defaults(handler=list_batches)
@@ -79,6 +83,23 @@ def files(args) -> int:
         for fmt, path in bank_files.write_files(conn, args.batch_id, args.out,
                                                 bank_files.Debtor.from_settings(Settings.from_env())).items():
             print(f"{fmt}: {path}")
+    return 0
+
+
+def confirm(args) -> int:
+    from services.payouts import answers
+
+    if not args.file.is_file():
+        raise ConfigError(f"no such file: {args.file}")
+    settings = Settings.from_env()
+    with db.connect(settings.database_url) as conn:
+        c = answers.confirm(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(),
+                            args.file.read_bytes(), now())
+    if c is None:
+        print(f"{args.file.name}: nothing final yet (accepted or pending): nothing confirmed")
+    else:
+        failed = sum(r["status"] == "FAILED" for r in c["results"])
+        print(f"{c['batch_id']}: {len(c['results']) - failed} settled, {failed} failed, submitted to the ledger")
     return 0
 
 

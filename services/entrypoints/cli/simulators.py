@@ -76,7 +76,9 @@ def bank_settle(args) -> int:
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
     batch, results = bank.settle(settings, bootstrap.producer(settings), SchemaRegistry.from_dir(),
-                                 args.file.read_bytes(), args.failure_rate, args.seed, args.parts, now())
+                                 args.file.read_bytes(), args.failure_rate, args.seed, args.parts, now(),
+                                 answers_dir=args.file.parent)
     failed = sum(r["status"] == "FAILED" for r in results)
-    print(f"{batch.batch_id}: {len(results) - failed} settled, {failed} failed, confirmed in {args.parts} message(s)")
+    print(f"{batch.batch_id}: {len(results) - failed} settled, {failed} failed, answered in {args.parts} pain.002"
+          f" report(s) in {args.file.parent}")
     return 0

@@ -1,0 +1,140 @@
+"""ISO 20022 pain.002 customer payment status reports: the bank's answer to a pain.001,
+read as confirmations of a payout batch (the bank adapter's side), and written (the
+bank simulator's side, so the loop closes with standard files).
+
+A transaction's status decides its line: ACSC or ACCC (settled on the creditor's side)
+is SETTLED, with the bank's reference (`AcctSvcrRef`, else the status id); RJCT is
+FAILED with its ISO reason code (`StsRsnInf/Rsn/Cd`); anything else (ACCP, ACSP, ACTC,
+PDNG) is not final and says nothing yet. A group rejected as a whole (`GrpSts` RJCT,
+no transaction statuses) fails every line. Lines are found by their EndToEndId."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from services.domain.errors import ConfigError
+from services.payouts.files import Batch, end_to_end_id
+
+NS = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
+_DOCUMENT = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:pain\.002\.001\.(\d{2})\}Document")
+SETTLED, REJECTED = ("ACSC", "ACCC"), ("RJCT",)
+
+
+def batch_id_of(data: bytes) -> str:
+    """The payout batch a status report answers (its OrgnlMsgId)."""
+    root, q = _root(data)
+    found = root.findtext(q("CstmrPmtStsRpt/OrgnlGrpInfAndSts/OrgnlMsgId"))
+    if not found:
+        raise ConfigError("the pain.002 names no original message (OrgnlGrpInfAndSts/OrgnlMsgId)")
+    return found.strip()
+
+
+def read(data: bytes, batch: Batch) -> list[dict]:
+    """The final results the report gives for lines of batch, as PayoutBatchConfirmed
+    results (seller_id, amount, status, bank_reference, reason)."""
+    root, q = _root(data)
+    rpt = root.find(q("CstmrPmtStsRpt"))
+    if rpt is None:
+        raise ConfigError("the pain.002 holds no payment status report (CstmrPmtStsRpt)")
+    original = (rpt.findtext(q("OrgnlGrpInfAndSts/OrgnlMsgId")) or "").strip()
+    if original != batch.batch_id:
+        raise ConfigError(f"the pain.002 answers {original or '(nothing)'}, not batch {batch.batch_id}")
+    by_e2e = {end_to_end_id(batch.batch_id, ln.seller_id): ln for ln in batch.lines}
+    statuses = rpt.findall(q("OrgnlPmtInfAndSts/TxInfAndSts"))
+    if not statuses:
+        group = (rpt.findtext(q("OrgnlGrpInfAndSts/GrpSts")) or "").strip()
+        if group in REJECTED:
+            reason = rpt.findtext(q("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd")) or "NARR"
+            return [_result(ln, "FAILED", None, reason.strip()) for ln in batch.lines]
+        return []
+    out, seen = [], set()
+    for n, tx in enumerate(statuses, start=1):
+        e2e = (tx.findtext(q("OrgnlEndToEndId")) or "").strip()
+        line = by_e2e.get(e2e)
+        if line is None:
+            raise ConfigError(f"pain.002 transaction {n}: EndToEndId {e2e!r} is not a line of {batch.batch_id}")
+        if e2e in seen:
+            raise ConfigError(f"pain.002 transaction {n}: {e2e} is answered twice")
+        seen.add(e2e)
+        status = (tx.findtext(q("TxSts")) or "").strip()
+        if status in SETTLED:
+            ref = (tx.findtext(q("AcctSvcrRef")) or tx.findtext(q("StsId")) or e2e).strip()
+            out.append(_result(line, "SETTLED", ref, None))
+        elif status in REJECTED:
+            out.append(_result(line, "FAILED", None, (tx.findtext(q("StsRsnInf/Rsn/Cd")) or "NARR").strip()))
+    return out
+
+
+def confirmation(data: bytes, batch: Batch, at: datetime) -> dict | None:
+    """The PayoutBatchConfirmed a status report amounts to (None when it says nothing
+    final yet); its event id is the report's own message id, so the same file twice is
+    the same event."""
+    results = read(data, batch)
+    if not results:
+        return None
+    root, q = _root(data)
+    message_id = (root.findtext(q("CstmrPmtStsRpt/GrpHdr/MsgId")) or "").strip()
+    if not message_id:
+        raise ConfigError("the pain.002 has no message id (GrpHdr/MsgId)")
+    return {"event_id": f"pain002:{batch.batch_id}:{message_id}", "occurred_at": at, "batch_id": batch.batch_id,
+            "results": results}
+
+
+def write(batch: Batch, results: list[dict], message_id: str, created_at: str) -> bytes:
+    """A pain.002.001.03 answering batch with these results (the simulator's side)."""
+    ET.register_namespace("", NS)
+
+    def el(parent, tag, text=None):
+        e = ET.SubElement(parent, f"{{{NS}}}{tag}")
+        if text is not None:
+            e.text = text
+        return e
+
+    root = ET.Element(f"{{{NS}}}Document")
+    rpt = el(root, "CstmrPmtStsRpt")
+    hdr = el(rpt, "GrpHdr")
+    el(hdr, "MsgId", message_id)
+    el(hdr, "CreDtTm", created_at)
+    grp = el(rpt, "OrgnlGrpInfAndSts")
+    el(grp, "OrgnlMsgId", batch.batch_id)
+    el(grp, "OrgnlMsgNmId", "pain.001.001.03")
+    failed = sum(r["status"] == "FAILED" for r in results)
+    el(grp, "GrpSts", "PART" if failed and failed < len(results) else ("RJCT" if failed else "ACSC"))
+    pmt = el(rpt, "OrgnlPmtInfAndSts")
+    el(pmt, "OrgnlPmtInfId", batch.batch_id)
+    for i, r in enumerate(results, start=1):
+        tx = el(pmt, "TxInfAndSts")
+        el(tx, "StsId", f"{message_id}-{i}")
+        el(tx, "OrgnlEndToEndId", end_to_end_id(batch.batch_id, r["seller_id"]))
+        el(tx, "TxSts", "RJCT" if r["status"] == "FAILED" else "ACSC")
+        if r["status"] == "FAILED":
+            el(el(el(tx, "StsRsnInf"), "Rsn"), "Cd", r["reason"])
+        else:
+            el(tx, "AcctSvcrRef", r["bank_reference"])
+    ET.indent(root)
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def _root(data: bytes):
+    try:
+        root = fromstring(data)
+    except DefusedXmlException as e:
+        raise ConfigError(f"refused: the XML uses {type(e).__name__} (entities or external references)") from None
+    except ParseError as e:
+        raise ConfigError(f"not XML: {e}") from None
+    m = _DOCUMENT.fullmatch(root.tag)
+    if m is None:
+        raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")
+    ns = root.tag[1:].split("}")[0]
+    return root, lambda path: "/".join(f"{{{ns}}}{p}" for p in path.split("/"))
+
+
+def _result(line, status: str, reference: str | None, reason: str | None) -> dict:
+    return {"seller_id": line.seller_id, "amount": line.amount_minor, "status": status,
+            "bank_reference": reference, "reason": reason}

@@ -1,0 +1,68 @@
+"""pain.002 status reports: what the bank simulator writes, the bank adapter reads back
+line for line; statuses that are not final say nothing; what is not a pain.002 is refused."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from services.domain.errors import ConfigError
+from services.payouts import pain002
+from services.payouts.files import Batch, Line, end_to_end_id
+from services.simulators import bank
+
+AT = datetime(2026, 12, 5, 10, tzinfo=timezone.utc)
+BATCH = Batch("PB_20261205_BRL", "2026-12-05", "BRL", "2026-12-05T06:00:00",
+              (Line("S_1", 15600, "BANK-1"), Line("S_" + "x" * 100, 900, "BANK-2"), Line("S_3", 100, "BANK-3")))
+
+
+def test_the_simulator_s_reports_read_back_as_its_decisions_in_any_number_of_parts():
+    results = bank.decide(BATCH, 0.4, seed=3)
+    for parts in (1, 2, 3):
+        reports = bank.answers(BATCH, results, parts, AT)
+        assert len(reports) == parts
+        read = [r for data in reports for r in pain002.read(data, BATCH)]
+        assert read == results  # long seller ids too: their EndToEndId is a digest, mapped back
+        ids = {pain002.confirmation(data, BATCH, AT)["event_id"] for data in reports}
+        assert len(ids) == parts
+
+
+def report(*txs: str, group: str = "PART", original: str = "PB_20261205_BRL") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>STS-9</MsgId><CreDtTm>2026-12-05T10:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{original}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>
+<GrpSts>{group}</GrpSts><StsRsnInf><Rsn><Cd>DT01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{original}</OrgnlPmtInfId>{''.join(txs)}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt></Document>""".encode()
+
+
+def tx(e2e: str, status: str, extra: str = "") -> str:
+    return f"<TxInfAndSts><StsId>X</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>{status}</TxSts>{extra}</TxInfAndSts>"
+
+
+def test_settled_rejected_and_not_final_statuses():
+    data = report(tx("PB_20261205_BRL-S_1", "ACCC", "<AcctSvcrRef>BR777</AcctSvcrRef>"),
+                  tx("PB_20261205_BRL-S_3", "RJCT", "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>"),
+                  tx(end_to_end_id("PB_20261205_BRL", "S_" + "x" * 100), "ACSP"))
+    assert pain002.read(data, BATCH) == [
+        {"seller_id": "S_1", "amount": 15600, "status": "SETTLED", "bank_reference": "BR777", "reason": None},
+        {"seller_id": "S_3", "amount": 100, "status": "FAILED", "bank_reference": None, "reason": "AC04"}]
+
+
+def test_a_group_rejected_as_a_whole_fails_every_line_and_an_accepted_one_says_nothing_yet():
+    assert {r["status"] for r in pain002.read(report(group="RJCT"), BATCH)} == {"FAILED"}
+    assert {r["reason"] for r in pain002.read(report(group="RJCT"), BATCH)} == {"DT01"}
+    assert pain002.read(report(group="ACCP"), BATCH) == []
+    assert pain002.confirmation(report(group="ACCP"), BATCH, AT) is None
+
+
+@pytest.mark.parametrize("data, says", [
+    (report(tx("PB_20261205_BRL-S_9", "ACSC")), "is not a line of PB_20261205_BRL"),
+    (report(tx("PB_20261205_BRL-S_1", "ACSC"), tx("PB_20261205_BRL-S_1", "RJCT")), "answered twice"),
+    (report(original="PB_OTHER"), "answers PB_OTHER, not batch PB_20261205_BRL"),
+    (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "not a pain.002"),
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "x">]><d>&a;</d>', "refused"),
+])
+def test_what_does_not_answer_the_batch_is_refused_in_one_line(data, says):
+    with pytest.raises(ConfigError, match=says):
+        pain002.read(data, BATCH)
