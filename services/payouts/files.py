@@ -12,15 +12,15 @@ import functools
 import hashlib
 import io
 import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import psycopg
 import xmlschema
-from defusedxml.ElementTree import fromstring as parse_untrusted
 
+from services.adapters import iso20022
+from services.adapters.iso20022 import parse_untrusted
 from services.adapters.postgres import backoffice, journal, profiles
 from services.domain.errors import PermanentError
 from services.domain.money import exponent
@@ -110,16 +110,8 @@ def to_csv(b: Batch) -> bytes:
 
 
 def to_pain001(b: Batch, debtor: Debtor = Debtor()) -> bytes:
-    ET.register_namespace("", PAIN_NS)
-
-    def el(parent, tag, text=None, **attrs):
-        e = ET.SubElement(parent, f"{{{PAIN_NS}}}{tag}", attrs)
-        if text is not None:
-            e.text = text
-        return e
-
-    root = ET.Element(f"{{{PAIN_NS}}}Document")
-    cti = el(root, "CstmrCdtTrfInitn")
+    el = iso20022.builder(PAIN_NS)
+    root, cti = iso20022.document(PAIN_NS, el, "CstmrCdtTrfInitn")
     hdr = el(cti, "GrpHdr")
     el(hdr, "MsgId", b.batch_id)
     el(hdr, "CreDtTm", b.created_at)
@@ -142,8 +134,7 @@ def to_pain001(b: Batch, debtor: Debtor = Debtor()) -> bytes:
         el(el(tx, "Cdtr"), "Nm", ln.seller_id)
         el(el(el(el(tx, "CdtrAcct"), "Id"), "Othr"), "Id", ln.bank_account_ref)
         el(el(tx, "RmtInf"), "Ustrd", f"Splitbook payout {b.batch_id}")
-    ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return iso20022.serialize(root)
 
 
 def check_lines(b: Batch) -> None:

@@ -11,13 +11,10 @@ no transaction statuses) fails every line. Lines are found by their EndToEndId."
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import datetime
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from services.adapters import iso20022
+from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError
 from services.payouts.files import Batch, end_to_end_id
 
@@ -88,16 +85,8 @@ def confirmation(data: bytes, batch: Batch, at: datetime) -> dict | None:
 
 def write(batch: Batch, results: list[dict], message_id: str, created_at: str) -> bytes:
     """A pain.002.001.03 answering batch with these results (the simulator's side)."""
-    ET.register_namespace("", NS)
-
-    def el(parent, tag, text=None):
-        e = ET.SubElement(parent, f"{{{NS}}}{tag}")
-        if text is not None:
-            e.text = text
-        return e
-
-    root = ET.Element(f"{{{NS}}}Document")
-    rpt = el(root, "CstmrPmtStsRpt")
+    el = iso20022.builder(NS)
+    root, rpt = iso20022.document(NS, el, "CstmrPmtStsRpt")
     hdr = el(rpt, "GrpHdr")
     el(hdr, "MsgId", message_id)
     el(hdr, "CreDtTm", created_at)
@@ -117,17 +106,11 @@ def write(batch: Batch, results: list[dict], message_id: str, created_at: str) -
             el(el(el(tx, "StsRsnInf"), "Rsn"), "Cd", r["reason"])
         else:
             el(tx, "AcctSvcrRef", r["bank_reference"])
-    ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return iso20022.serialize(root)
 
 
 def _root(data: bytes):
-    try:
-        root = fromstring(data)
-    except DefusedXmlException as e:
-        raise ConfigError(f"refused: the XML uses {type(e).__name__} (entities or external references)") from None
-    except ParseError as e:
-        raise ConfigError(f"not XML: {e}") from None
+    root = parse_untrusted(data)
     m = _DOCUMENT.fullmatch(root.tag)
     if m is None:
         raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")

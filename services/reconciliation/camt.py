@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError
 from services.reconciliation.gateway import to_minor
 
@@ -81,12 +79,7 @@ class AccountStatement:
 
 def read(data: bytes) -> list[AccountStatement]:
     """Every statement of a camt.053 file; ConfigError naming what the file is otherwise."""
-    try:
-        root = fromstring(data)
-    except DefusedXmlException as e:
-        raise ConfigError(f"refused: the XML uses {type(e).__name__} (entities or external references)") from None
-    except ParseError as e:
-        raise ConfigError(f"not XML: {e}") from None
+    root = parse_untrusted(data)
     m = _NAMESPACE.fullmatch(root.tag)
     if m is None:
         raise ConfigError(f"not an ISO 20022 document (root element {root.tag!r})")
