@@ -18,8 +18,8 @@ from services.payouts import files, pain002
 def confirm(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry, data: bytes,
             at: datetime) -> dict | None:
     """Publish what the report says of the batch it answers; None when nothing is final yet."""
-    batch = files.load_batch(conn, pain002.batch_id_of(data))
-    confirmation = pain002.confirmation(data, batch, at)
+    report = pain002.parse(data)
+    confirmation = pain002.confirmation(report, files.load_batch(conn, report.batch_id), at)
     if confirmation is not None:
         publish(producer, settings.topic(topics.BANK_CONFIRMATIONS), registry, [confirmation],
                 name="PayoutBatchConfirmed")

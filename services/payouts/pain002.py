@@ -11,7 +11,10 @@ no transaction statuses) fails every line. Lines are found by their EndToEndId."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from xml.etree.ElementTree import Element
 
 from services.adapters import iso20022
 from services.adapters.iso20022 import parse_untrusted
@@ -23,60 +26,76 @@ _DOCUMENT = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:pain\.002\.001\.(\d{2}
 SETTLED, REJECTED = ("ACSC", "ACCC"), ("RJCT",)
 
 
-def batch_id_of(data: bytes) -> str:
-    """The payout batch a status report answers (its OrgnlMsgId)."""
-    root, q = _root(data)
-    found = root.findtext(q("CstmrPmtStsRpt/OrgnlGrpInfAndSts/OrgnlMsgId"))
-    if not found:
-        raise ConfigError("the pain.002 names no original message (OrgnlGrpInfAndSts/OrgnlMsgId)")
-    return found.strip()
+@dataclass(frozen=True)
+class StatusReport:
+    """A parsed pain.002: its CstmrPmtStsRpt element and how to name its children."""
+
+    rpt: Element
+    q: Callable[[str], str]
+
+    def text(self, path: str, el: Element | None = None) -> str:
+        return ((el if el is not None else self.rpt).findtext(self.q(path)) or "").strip()
+
+    @property
+    def batch_id(self) -> str:
+        """The payout batch it answers (OrgnlMsgId)."""
+        return self.text("OrgnlGrpInfAndSts/OrgnlMsgId")
 
 
-def read(data: bytes, batch: Batch) -> list[dict]:
-    """The final results the report gives for lines of batch, as PayoutBatchConfirmed
-    results (seller_id, amount, status, bank_reference, reason)."""
-    root, q = _root(data)
+def parse(data: bytes) -> StatusReport:
+    """A pain.002 status report that names the message it answers; ConfigError otherwise."""
+    root = parse_untrusted(data)
+    if _DOCUMENT.fullmatch(root.tag) is None:
+        raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")
+    ns = root.tag[1:].split("}")[0]
+    q = lambda path: "/".join(f"{{{ns}}}{p}" for p in path.split("/"))  # noqa: E731
     rpt = root.find(q("CstmrPmtStsRpt"))
     if rpt is None:
         raise ConfigError("the pain.002 holds no payment status report (CstmrPmtStsRpt)")
-    original = (rpt.findtext(q("OrgnlGrpInfAndSts/OrgnlMsgId")) or "").strip()
-    if original != batch.batch_id:
-        raise ConfigError(f"the pain.002 answers {original or '(nothing)'}, not batch {batch.batch_id}")
+    report = StatusReport(rpt, q)
+    if not report.batch_id:
+        raise ConfigError("the pain.002 names no original message (OrgnlGrpInfAndSts/OrgnlMsgId)")
+    return report
+
+
+def read(report: StatusReport, batch: Batch) -> list[dict]:
+    """The final results the report gives for lines of batch, as PayoutBatchConfirmed
+    results (seller_id, amount, status, bank_reference, reason)."""
+    if report.batch_id != batch.batch_id:
+        raise ConfigError(f"the pain.002 answers {report.batch_id}, not batch {batch.batch_id}")
     by_e2e = {end_to_end_id(batch.batch_id, ln.seller_id): ln for ln in batch.lines}
-    statuses = rpt.findall(q("OrgnlPmtInfAndSts/TxInfAndSts"))
+    statuses = report.rpt.findall(report.q("OrgnlPmtInfAndSts/TxInfAndSts"))
     if not statuses:
-        group = (rpt.findtext(q("OrgnlGrpInfAndSts/GrpSts")) or "").strip()
-        if group in REJECTED:
-            reason = rpt.findtext(q("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd")) or "NARR"
-            return [_result(ln, "FAILED", None, reason.strip()) for ln in batch.lines]
+        if report.text("OrgnlGrpInfAndSts/GrpSts") in REJECTED:
+            reason = report.text("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd") or "NARR"
+            return [_result(ln, "FAILED", None, reason) for ln in batch.lines]
         return []
     out, seen = [], set()
     for n, tx in enumerate(statuses, start=1):
-        e2e = (tx.findtext(q("OrgnlEndToEndId")) or "").strip()
+        e2e = report.text("OrgnlEndToEndId", tx)
         line = by_e2e.get(e2e)
         if line is None:
             raise ConfigError(f"pain.002 transaction {n}: EndToEndId {e2e!r} is not a line of {batch.batch_id}")
         if e2e in seen:
             raise ConfigError(f"pain.002 transaction {n}: {e2e} is answered twice")
         seen.add(e2e)
-        status = (tx.findtext(q("TxSts")) or "").strip()
+        status = report.text("TxSts", tx)
         if status in SETTLED:
-            ref = (tx.findtext(q("AcctSvcrRef")) or tx.findtext(q("StsId")) or e2e).strip()
+            ref = report.text("AcctSvcrRef", tx) or report.text("StsId", tx) or e2e
             out.append(_result(line, "SETTLED", ref, None))
         elif status in REJECTED:
-            out.append(_result(line, "FAILED", None, (tx.findtext(q("StsRsnInf/Rsn/Cd")) or "NARR").strip()))
+            out.append(_result(line, "FAILED", None, report.text("StsRsnInf/Rsn/Cd", tx) or "NARR"))
     return out
 
 
-def confirmation(data: bytes, batch: Batch, at: datetime) -> dict | None:
+def confirmation(report: StatusReport, batch: Batch, at: datetime) -> dict | None:
     """The PayoutBatchConfirmed a status report amounts to (None when it says nothing
     final yet); its event id is the report's own message id, so the same file twice is
     the same event."""
-    results = read(data, batch)
+    results = read(report, batch)
     if not results:
         return None
-    root, q = _root(data)
-    message_id = (root.findtext(q("CstmrPmtStsRpt/GrpHdr/MsgId")) or "").strip()
+    message_id = report.text("GrpHdr/MsgId")
     if not message_id:
         raise ConfigError("the pain.002 has no message id (GrpHdr/MsgId)")
     return {"event_id": f"pain002:{batch.batch_id}:{message_id}", "occurred_at": at, "batch_id": batch.batch_id,
@@ -107,15 +126,6 @@ def write(batch: Batch, results: list[dict], message_id: str, created_at: str) -
         else:
             el(tx, "AcctSvcrRef", r["bank_reference"])
     return iso20022.serialize(root)
-
-
-def _root(data: bytes):
-    root = parse_untrusted(data)
-    m = _DOCUMENT.fullmatch(root.tag)
-    if m is None:
-        raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")
-    ns = root.tag[1:].split("}")[0]
-    return root, lambda path: "/".join(f"{{{ns}}}{p}" for p in path.split("/"))
 
 
 def _result(line, status: str, reference: str | None, reason: str | None) -> dict:

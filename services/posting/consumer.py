@@ -29,7 +29,7 @@ from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
 from services.posting.overlap import DecodeAhead, WriteBehind
 from services.posting.registry import Needs
-from services.posting.writer import CONSUMER_NAME, Position, StaleBatch, Write, write_batch
+from services.posting.writer import CONSUMER_NAME, Position, Prepared, StaleBatch, write_batch
 from services.runtime import faults
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
@@ -45,25 +45,6 @@ class Consumed(NamedTuple):
     decoded: Callable[[], list]  # waits for the decoder: Decoded | RejectedMessage per message
     started: float  # when it was consumed
     moves: int  # the consumer's position resets before it was consumed
-
-
-@dataclass
-class Prepared:
-    """A batch with its rules applied and its rows formatted: what the writer commits."""
-
-    batch: list[Inbound]
-    outcome: Outcome
-    rows: journal.Rows
-    assumed: dict[Position, int | None]  # the stored offsets this batch was prepared against
-    next_offsets: dict[Position, int]
-    parked_at: datetime
-    started: float  # when its messages were consumed
-
-    def as_write(self) -> Write:
-        """What the writer needs of it."""
-        o = self.outcome
-        return Write(self.rows, o.profiles, o.settled, o.parked, self.parked_at, o.rejected, self.assumed,
-                     self.next_offsets, bool(o.staged or o.rejected))
 
 
 @dataclass
@@ -289,7 +270,7 @@ class PostingConsumer:
 
     def write(self, p: Prepared) -> None:
         """Write the batch here, now (one transaction; see writer.write_batch)."""
-        write_batch(self.conn, p.as_write())
+        write_batch(self.conn, p)
 
     def drain(self) -> bool:
         """Wait for the batch in flight, if any. False when it was refused as stale: the

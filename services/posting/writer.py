@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
 import psycopg
-import structlog
 
 from services.adapters.postgres import db, journal, offsets, parked, profiles, rejections
+from services.posting.batch import Inbound, Outcome
 from services.runtime.runloop import with_retries
-
-log = structlog.get_logger()
 
 CONSUMER_NAME = "posting"
 Position = tuple[str, int]  # (topic, partition)
@@ -21,21 +19,20 @@ class StaleBatch(Exception):
     """The database moved on under a prepared batch (another writer): re-read and redo."""
 
 
-class Write(NamedTuple):
-    """Everything a batch writes, as plain data: formatted journal rows and the rest."""
+@dataclass
+class Prepared:
+    """A batch with its rules applied and its rows formatted: what the writer commits."""
 
+    batch: list[Inbound]
+    outcome: Outcome
     rows: journal.Rows
-    profiles: list  # (SellerProfileUpdated, digest)
-    settled: list[tuple[str, int, int]]  # parked rows to delete
-    parked: list  # Parked
-    parked_at: datetime
-    rejected: list  # RejectedMessage
-    assumed: dict[Position, int | None]  # the stored offsets the batch was prepared against
+    assumed: dict[Position, int | None]  # the stored offsets this batch was prepared against
     next_offsets: dict[Position, int]
-    notify: bool
+    parked_at: datetime
+    started: float  # when its messages were consumed
 
 
-def write_batch(conn: psycopg.Connection, w: Write) -> None:
+def write_batch(conn: psycopg.Connection, p: Prepared) -> None:
     """One transaction: check the batch still fits, append, record, store offsets, commit
     (retried on transient errors). Raises StaleBatch when it no longer fits."""
 
@@ -43,17 +40,18 @@ def write_batch(conn: psycopg.Connection, w: Write) -> None:
         with db.translated(), conn.transaction():
             journal.lock_writer(conn)
             stored = offsets.load(conn, CONSUMER_NAME, for_update=True)
-            if any(stored.get(k) != v for k, v in w.assumed.items()):
-                raise StaleBatch(f"stored offsets moved: {stored} (prepared against {w.assumed})")
-            if w.rows.transactions and journal.tip(conn) != (w.rows.first_seq - 1, w.rows.previous_hash):
-                raise StaleBatch(f"the journal tip moved (prepared to follow seq {w.rows.first_seq - 1})")
-            journal.write_rows(conn, w.rows)
-            profiles.insert(conn, w.profiles)
-            parked.delete(conn, w.settled)
-            parked.insert(conn, w.parked, w.parked_at)
-            rejections.record(conn, w.rejected)
-            offsets.store(conn, CONSUMER_NAME, w.next_offsets)
-            if w.notify:
+            if any(stored.get(k) != v for k, v in p.assumed.items()):
+                raise StaleBatch(f"stored offsets moved: {stored} (prepared against {p.assumed})")
+            if p.rows.transactions and journal.tip(conn) != (p.rows.first_seq - 1, p.rows.previous_hash):
+                raise StaleBatch(f"the journal tip moved (prepared to follow seq {p.rows.first_seq - 1})")
+            o = p.outcome
+            journal.write_rows(conn, p.rows)
+            profiles.insert(conn, o.profiles)
+            parked.delete(conn, o.settled)
+            parked.insert(conn, o.parked, p.parked_at)
+            rejections.record(conn, o.rejected)
+            offsets.store(conn, CONSUMER_NAME, p.next_offsets)
+            if o.staged or o.rejected:
                 journal.notify_appended(conn)
 
     with_retries(write, what="post_batch")

@@ -65,8 +65,9 @@ def parse_camt053(data: bytes) -> list[Statement]:
             if not e.booked_status:
                 stmt.pending += 1
                 continue
-            if e.booked is not None:
-                days.append(e.booked)
+            if e.booked is None:
+                raise ConfigError(f"statement {s.id} entry {e.number}: booked without a booking or value date")
+            days.append(e.booked)
             for tx in e.transactions:
                 n += 1
                 if e.reversal or tx.return_reason:
@@ -113,31 +114,25 @@ def reconcile(conn: psycopg.Connection, path: Path, currency: str) -> Outcome:
         statements = parse_camt053(data) if data.lstrip().startswith(b"<") else [parse_csv(data, currency)]
         result = Result()
         matched_before = store.matched_before(conn, ["payout", "deposit"])
-        for cur in sorted({s.currency for s in statements} | {r.currency for s in statements for r in s.lines
-                                                                if r.currency}):
-            lines = [r for s in statements for r in s.lines if (r.currency or s.currency) == cur]
-            days = [d for s in statements for d in (s.first_day, s.last_day) if d is not None
-                    and any((r.currency or s.currency) == cur for r in s.lines)]
-            if not lines or not days:
-                continue
-            part = match(lines, expected(conn, cur, min(days), max(days)), matched_before)
-            result.merge(part, cur)
+        for cur in sorted({r.currency or s.currency for s in statements for r in s.lines}):
+            with_cur = [s for s in statements if any((r.currency or s.currency) == cur for r in s.lines)]
+            lines = [r for s in with_cur for r in s.lines if (r.currency or s.currency) == cur]
+            first, last = min(s.first_day for s in with_cur), max(s.last_day for s in with_cur)
+            result.merge(match(lines, expected(conn, cur, first, last), matched_before), cur)
+        reported = [r for s in statements for r in s.lines]
+        returns = []
         for s in statements:
             for f in s.returned:
                 result.findings.append(f)
                 result.line_status[f.line_no] = ("exception", f.reason, None)
+                reported.append(Reported(f.line_no, (f.reference, "return"), {"amount": f.amount_minor}, f.currency))
+                paid = store.settled_payout(conn, f.reference) if f.reference else None
+                if paid is not None and paid[2] == f.amount_minor:
+                    batch_id, seller, amount, _cur = paid
+                    returns.append({"event_id": f"return:{batch_id}:{seller}:{f.reference}", "batch_id": batch_id,
+                                    "seller_id": seller, "amount": amount, "bank_reference": f.reference,
+                                    "reason": s.return_reasons.get(f.line_no)})
             result.findings += s.problems
-        returns = []
-        for s, f in ((s, f) for s in statements for f in s.returned):
-            paid = store.settled_payout(conn, f.reference) if f.reference else None
-            if paid is not None and paid[2] == f.amount_minor:
-                batch_id, seller, amount, _cur = paid
-                returns.append({"event_id": f"return:{batch_id}:{seller}:{f.reference}", "batch_id": batch_id,
-                                "seller_id": seller, "amount": amount, "bank_reference": f.reference,
-                                "reason": s.return_reasons.get(f.line_no)})
-        reported = [r for s in statements for r in s.lines]
-        reported += [Reported(f.line_no, (f.reference, "return"), {"amount": f.amount_minor}, f.currency)
-                     for s in statements for f in s.returned]
         store.record(conn, "bank", sha, path.name, reported, result, statements[0].currency)
     return Outcome(sha, False, statements[0].currency, result, sum(s.pending for s in statements), returns)
 

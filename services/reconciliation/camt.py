@@ -93,22 +93,13 @@ def read(data: bytes) -> list[AccountStatement]:
     statements = [x.statement(s) for s in x.all(root, "BkToCstmrStmt/Stmt")]
     if not statements:
         raise ConfigError("the camt.053 document holds no statement (Stmt)")
-    number_entries(statements)
     return statements
-
-
-def number_entries(statements: list[AccountStatement]) -> None:
-    n = 0
-    for s in statements:
-        for i, e in enumerate(s.entries):
-            n += 1
-            s.entries[i] = Entry(n, e.amount_minor, e.currency, e.credit, e.reversal, e.status, e.booked,
-                                 e.transactions)
 
 
 class _Reader:
     def __init__(self, namespace: str):
         self.ns = {"c": namespace}
+        self.entries_read = 0  # entries are numbered across the file
 
     def _path(self, path: str) -> str:
         return "/".join(f"c:{p}" for p in path.split("/"))
@@ -163,7 +154,8 @@ class _Reader:
         details = self.all(n, "NtryDtls/TxDtls")
         txs = tuple(self.transaction(t, amt.get("Ccy"), amount if len(details) == 1 else None, entry_ref, where)
                     for t in details) or (Transaction(_reference(entry_ref), amount),)
-        return Entry(i, amount, amt.get("Ccy"), direction == "CRDT", self.text(n, "RvslInd") == "true", status,
+        self.entries_read += 1
+        return Entry(self.entries_read, amount, amt.get("Ccy"), direction == "CRDT", self.text(n, "RvslInd") == "true", status,
                      self._day(n, where), txs)
 
     def transaction(self, t: Element, currency: str, only: int | None, entry_ref: str, where: str) -> Transaction:
@@ -184,7 +176,7 @@ class _Reader:
         return to_minor(amt.text or "", amt.get("Ccy") or "", where)
 
     def _day(self, n: Element, where: str) -> date | None:
-        text = self.text(n, "BookgDt/Dt", "BookgDt/DtTm")
+        text = self.text(n, "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt", "ValDt/DtTm")  # booked, else value date
         if text is None:
             return None
         try:

@@ -55,5 +55,5 @@ def settle(settings: Settings, producer: Producer, registry: SchemaRegistry, pai
         if answers_dir is not None:
             (answers_dir / f"{batch.batch_id}.pain002.{i}.xml").write_bytes(data)
     publish(producer, settings.topic(topics.BANK_CONFIRMATIONS), registry,
-            [c for c in (pain002.confirmation(data, batch, at) for data in reports) if c], name="PayoutBatchConfirmed")
+            [c for c in (pain002.confirmation(pain002.parse(data), batch, at) for data in reports) if c], name="PayoutBatchConfirmed")
     return batch, results

@@ -117,7 +117,7 @@ def test_running_a_payout_day_twice_and_repeating_confirmations_change_nothing(s
     before = conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall()
     bank(settings, tmp_path, "PB_20261203_BRL", results)  # the same message again
     [report] = simulator.answers(batch, results, 1, T0)  # the same answer, re-sent under another message id
-    resent = pain002.confirmation(report.replace(b"-STS-1of1<", b"-STS-RESENT<"), batch, T0)
+    resent = pain002.confirmation(pain002.parse(report.replace(b"-STS-1of1<", b"-STS-RESENT<")), batch, T0)
     assert resent["event_id"].endswith("-STS-RESENT")
     publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", [resent])
     run_pipeline(settings)

@@ -139,3 +139,12 @@ def test_xml_that_is_not_iso_20022_is_refused_naming_its_root():
         camt.read(b"<statement><line/></statement>")
     with pytest.raises(ConfigError, match="not XML"):
         camt.read(b"<Document")
+
+
+def test_a_booked_entry_without_a_booking_date_takes_its_value_date_and_without_either_is_refused():
+    valued = BATCH.replace("<BookgDt><DtTm>2026-12-04T23:30:00-03:00</DtTm></BookgDt>", "<ValDt><Dt>2026-12-03</Dt></ValDt>")
+    [s] = parse_camt053(statement(valued))
+    assert s.first_day == date(2026, 12, 3) and len(s.lines) == 3
+    undated = BATCH.replace("<BookgDt><DtTm>2026-12-04T23:30:00-03:00</DtTm></BookgDt>", "")
+    with pytest.raises(ConfigError, match="statement ST1 entry 1: booked without a booking or value date"):
+        parse_camt053(statement(undated))

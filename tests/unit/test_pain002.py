@@ -20,9 +20,9 @@ def test_the_simulator_s_reports_read_back_as_its_decisions_in_any_number_of_par
     for parts in (1, 2, 3):
         reports = bank.answers(BATCH, results, parts, AT)
         assert len(reports) == parts
-        read = [r for data in reports for r in pain002.read(data, BATCH)]
+        read = [r for data in reports for r in pain002.read(pain002.parse(data), BATCH)]
         assert read == results  # long seller ids too: their EndToEndId is a digest, mapped back
-        ids = {pain002.confirmation(data, BATCH, AT)["event_id"] for data in reports}
+        ids = {pain002.confirmation(pain002.parse(data), BATCH, AT)["event_id"] for data in reports}
         assert len(ids) == parts
 
 
@@ -44,16 +44,16 @@ def test_settled_rejected_and_not_final_statuses():
     data = report(tx("PB_20261205_BRL-S_1", "ACCC", "<AcctSvcrRef>BR777</AcctSvcrRef>"),
                   tx("PB_20261205_BRL-S_3", "RJCT", "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf>"),
                   tx(end_to_end_id("PB_20261205_BRL", "S_" + "x" * 100), "ACSP"))
-    assert pain002.read(data, BATCH) == [
+    assert pain002.read(pain002.parse(data), BATCH) == [
         {"seller_id": "S_1", "amount": 15600, "status": "SETTLED", "bank_reference": "BR777", "reason": None},
         {"seller_id": "S_3", "amount": 100, "status": "FAILED", "bank_reference": None, "reason": "AC04"}]
 
 
 def test_a_group_rejected_as_a_whole_fails_every_line_and_an_accepted_one_says_nothing_yet():
-    assert {r["status"] for r in pain002.read(report(group="RJCT"), BATCH)} == {"FAILED"}
-    assert {r["reason"] for r in pain002.read(report(group="RJCT"), BATCH)} == {"DT01"}
-    assert pain002.read(report(group="ACCP"), BATCH) == []
-    assert pain002.confirmation(report(group="ACCP"), BATCH, AT) is None
+    assert {r["status"] for r in pain002.read(pain002.parse(report(group="RJCT")), BATCH)} == {"FAILED"}
+    assert {r["reason"] for r in pain002.read(pain002.parse(report(group="RJCT")), BATCH)} == {"DT01"}
+    assert pain002.read(pain002.parse(report(group="ACCP")), BATCH) == []
+    assert pain002.confirmation(pain002.parse(report(group="ACCP")), BATCH, AT) is None
 
 
 @pytest.mark.parametrize("data, says", [
@@ -65,4 +65,4 @@ def test_a_group_rejected_as_a_whole_fails_every_line_and_an_accepted_one_says_n
 ])
 def test_what_does_not_answer_the_batch_is_refused_in_one_line(data, says):
     with pytest.raises(ConfigError, match=says):
-        pain002.read(data, BATCH)
+        pain002.read(pain002.parse(data), BATCH)
