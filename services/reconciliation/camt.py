@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 
 from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError
+from services.reconciliation.files import day, within_ledger_dates
 from services.reconciliation.gateway import to_minor
 
 _NAMESPACE = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:([a-z]{4})\.(\d{3})\.001\.(\d{2})\}Document")
@@ -179,12 +180,13 @@ class _Reader:
         text = self.text(n, "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt", "ValDt/DtTm")  # booked, else value date
         if text is None:
             return None
+        if "T" not in text:
+            return day(text, f"{where}: booking date")
         try:
-            if "T" not in text:
-                return date.fromisoformat(text)
-            return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text)).date()  # nanoseconds: cut
+            booked = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text)).date()  # nanoseconds: cut
         except ValueError:
             raise ConfigError(f"{where}: booking date {text!r} is not a date") from None
+        return within_ledger_dates(booked, f"{where}: booking date")
 
 
 def _reference(text: str) -> str:

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date, datetime, time, timedelta, timezone
 
+from services.domain.bounds import OCCURRED_MAX, OCCURRED_MIN
 from services.domain.errors import ConfigError
 
 
@@ -30,9 +31,17 @@ def csv_rows(data: bytes, needed: set[str], what: str, optional: frozenset[str] 
 
 def day(text: str, where: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return within_ledger_dates(date.fromisoformat(text), where)
     except (TypeError, ValueError):
         raise ConfigError(f"{where}: {text!r} is not a date") from None
+
+
+def within_ledger_dates(d: date, where: str) -> date:
+    """d, when it lies where the ledger's events may (bounds.OCCURRED_MIN..MAX)."""
+    if not OCCURRED_MIN.date() <= d < OCCURRED_MAX.date():
+        raise ConfigError(f"{where}: {d.isoformat()} is outside the dates the ledger holds"
+                          f" ({OCCURRED_MIN.date()} to {OCCURRED_MAX.date() - timedelta(days=1)})")
+    return d
 
 
 def utc_days(first: date, last: date) -> tuple[datetime, datetime]:

@@ -103,3 +103,12 @@ def test_a_negative_net_is_booked_back_to_the_gateway_and_matched_as_a_debit_on_
     stmt.write_text(f"date,reference,amount,direction\n{DAY},{deposit_id},180.00,DBIT\n")
     result = bank.reconcile(conn, stmt, "BRL").result
     assert [r.key for r, _e in result.matched] == [(deposit_id, "payout")] and not result.findings
+
+
+def test_a_10_kb_reference_is_an_exception_stored_cut_to_length(settings, conn, tmp_path):
+    stmt = tmp_path / "statement.csv"
+    stmt.write_text(f"date,reference,amount,direction\n{DAY},{'R' * 10_000},1.00,DBIT\n")
+    [f] = bank.reconcile(conn, stmt, "BRL").result.findings
+    assert f.reason == "RECON_MISSING_IN_LEDGER"
+    [(reason, detail)] = conn.execute("SELECT reason_code, detail FROM exceptions").fetchall()
+    assert reason == "RECON_MISSING_IN_LEDGER" and len(detail) < 1_100 and "characters)" in detail

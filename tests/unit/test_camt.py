@@ -148,3 +148,18 @@ def test_a_booked_entry_without_a_booking_date_takes_its_value_date_and_without_
     undated = BATCH.replace("<BookgDt><DtTm>2026-12-04T23:30:00-03:00</DtTm></BookgDt>", "")
     with pytest.raises(ConfigError, match="statement ST1 entry 1: booked without a booking or value date"):
         parse_camt053(statement(undated))
+
+
+@pytest.mark.parametrize("booked", ["9999-12-31T23:59:59+14:00", "1999-12-31T10:00:00Z"])
+def test_a_booking_date_outside_the_ledger_s_dates_is_one_readable_line(booked):
+    with pytest.raises(ConfigError, match="is outside the dates the ledger holds"):
+        parse_camt053(statement(BATCH.replace("2026-12-04T23:30:00-03:00", booked)))
+
+
+def test_hostile_bytes_are_one_readable_line_and_an_encoding_the_file_declares_is_honoured():
+    with pytest.raises(ConfigError, match="not XML"):
+        parse_camt053(statement(BATCH).replace(b"BR1", b"BR\x001"))
+    with pytest.raises(ConfigError, match="is not an amount the ledger accepts"):
+        parse_camt053(statement(BATCH.replace("300.00", "92233720368547758.07")))
+    utf16 = statement(BATCH).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert [r.key[0] for r in parse_camt053(utf16)[0].lines] == ["BR1", "BR2", "BR3"]

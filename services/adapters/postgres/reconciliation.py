@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 from services.adapters import metadata
+from services.domain.bounds import ID_MAX_CHARS, printable
 from services.reconciliation.matching import Reported, Result
 
 
@@ -49,8 +50,8 @@ def record(conn: psycopg.Connection, kind: str, sha: str, name: str, lines: list
         cur.executemany(
             "INSERT INTO exceptions (reason_code, detail, source, order_id, amount_minor, currency)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
-            [(f.reason, f.detail + (f" (line {f.line_no})" if f.line_no else ""), f"{kind}-report:{sha[:16]}",
-              f.reference if kind == "gateway" else None, f.amount_minor, f.currency or currency)
+            [(f.reason, printable(f.detail + (f" (line {f.line_no})" if f.line_no else "")), f"{kind}-report:{sha[:16]}",
+              printable(f.reference, ID_MAX_CHARS) if kind == "gateway" else None, f.amount_minor, f.currency or currency)
              for f in result.findings])
 
 
