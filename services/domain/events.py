@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+from services.domain.payees import BankAccount
+
 # Events are NamedTuples: immutable, comparable, and cheap to build on the hot path.
 
 
@@ -99,11 +101,20 @@ class SellerProfileUpdated(NamedTuple):
     payout_minimum: int
     payout_hold: bool
     bank_account_ref: str | None = None
+    legal_name: str | None = None  # schema v2: the payee, as the bank knows them
+    tax_document: str | None = None  # schema v2: CPF or CNPJ
+    bank_account: BankAccount | None = None  # schema v2: where the payouts go
 
     @classmethod
     def from_record(cls, r: dict) -> "SellerProfileUpdated":
         return cls(r["event_id"], r["occurred_at"], r["seller_id"], r["withholding_rate_bp"], r["payout_minimum"],
-                   r["payout_hold"], r.get("bank_account_ref"))
+                   r["payout_hold"], r.get("bank_account_ref"), r.get("legal_name"), r.get("tax_document"),
+                   BankAccount.from_record(r.get("bank_account")))
+
+    @property
+    def can_be_paid(self) -> bool:
+        """It names an account to pay into (a structured one, or version 1's reference)."""
+        return self.bank_account is not None or bool(self.bank_account_ref)
 
     @property
     def order_id(self) -> None:

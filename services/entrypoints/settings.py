@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from services.domain.errors import ConfigError
+from services.domain import payees
+from services.domain.errors import ConfigError, Rejected
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ENV = ROOT / ".local" / "env"
@@ -39,6 +41,38 @@ class Settings(BaseModel):
     payout_debtor_name: str = Field("Splitbook Marketplace Ltda", min_length=1, max_length=140)
     payout_debtor_account: str = Field("BR00SPLITBOOK0PAYOUTS0000001", min_length=1, max_length=34)
     payout_debtor_bic: str = Field("SPLTBRSPXXX", pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
+    # What the debtor bank takes: the pain.001 version, the service level, and the
+    # currencies whose batches go out as CNAB 240 instead (BRL at a Brazilian bank).
+    payout_pain001_version: Literal["pain.001.001.09", "pain.001.001.03"] = "pain.001.001.09"
+    payout_service_level: str = Field("NURG", pattern=r"^[A-Z0-9]{1,4}$")
+    payout_cnab240_currencies: list[str] = Field(default_factory=list)
+    # The debtor in a CNAB 240 file: CNPJ, bank (COMPE code, name), branch, account, agreement.
+    payout_debtor_document: str = Field("11222333000181", pattern=r"^[0-9]{14}$")
+    payout_debtor_bank_code: str = Field("341", pattern=r"^[0-9]{3}$")
+    payout_debtor_bank_name: str = Field("BANCO ITAU SA", min_length=1, max_length=30)
+    payout_debtor_branch: str = Field("0663", pattern=r"^[0-9]{1,5}(-[0-9A-Z])?$")
+    payout_debtor_account_number: str = Field("1540-2", pattern=r"^[0-9]{1,12}(-[0-9A-Z])?$")
+    payout_debtor_agreement: str = Field("", max_length=20)
+
+    @field_validator("payout_cnab240_currencies", mode="before")
+    @classmethod
+    def _currency_list(cls, v):
+        return [c.strip() for c in v.split(",") if c.strip()] if isinstance(v, str) else v
+
+    @field_validator("payout_cnab240_currencies")
+    @classmethod
+    def _brl_only(cls, v: list[str]) -> list[str]:
+        if any(c != "BRL" for c in v):
+            raise ValueError("CNAB 240 pays BRL only")
+        return v
+
+    @field_validator("payout_debtor_document")
+    @classmethod
+    def _cnpj(cls, v: str) -> str:
+        try:
+            return payees.check_document(v)
+        except Rejected as e:
+            raise ValueError(e.detail) from None
 
     @field_validator("topic_prefix")
     @classmethod
@@ -63,7 +97,9 @@ class Settings(BaseModel):
         }
         for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
                     "park_timeout_s", "two_approvals_above_minor", "payout_debtor_name", "payout_debtor_account",
-                    "payout_debtor_bic"):
+                    "payout_debtor_bic", "payout_pain001_version", "payout_service_level", "payout_cnab240_currencies",
+                    "payout_debtor_document", "payout_debtor_bank_code", "payout_debtor_bank_name",
+                    "payout_debtor_branch", "payout_debtor_account_number", "payout_debtor_agreement"):
             if f"SPLITBOOK_{key.upper()}" in env:
                 raw[key] = env[f"SPLITBOOK_{key.upper()}"]
         raw.update(overrides)

@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element
 from services.adapters import iso20022
 from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError
-from services.payouts.files import Batch, end_to_end_id
+from services.payouts.batch import Batch, end_to_end_id
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 _DOCUMENT = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:pain\.002\.001\.(\d{2})\}Document")
@@ -102,24 +102,27 @@ def confirmation(report: StatusReport, batch: Batch, at: datetime) -> dict | Non
             "results": results}
 
 
-def write(batch: Batch, results: list[dict], message_id: str, created_at: str) -> bytes:
-    """A pain.002.001.03 answering batch with these results (the simulator's side)."""
+def write(original_message_id: str, original_version: str, results: list[dict], message_id: str,
+          created_at: str) -> bytes:
+    """A pain.002.001.03 answering a pain.001 with these results (the simulator's side):
+    each result names its transfer by end_to_end_id, with status SETTLED (and its
+    bank_reference) or FAILED (and its ISO reason)."""
     el = iso20022.builder(NS)
     root, rpt = iso20022.document(NS, el, "CstmrPmtStsRpt")
     hdr = el(rpt, "GrpHdr")
     el(hdr, "MsgId", message_id)
     el(hdr, "CreDtTm", created_at)
     grp = el(rpt, "OrgnlGrpInfAndSts")
-    el(grp, "OrgnlMsgId", batch.batch_id)
-    el(grp, "OrgnlMsgNmId", "pain.001.001.03")
+    el(grp, "OrgnlMsgId", original_message_id)
+    el(grp, "OrgnlMsgNmId", original_version)
     failed = sum(r["status"] == "FAILED" for r in results)
     el(grp, "GrpSts", "PART" if failed and failed < len(results) else ("RJCT" if failed else "ACSC"))
     pmt = el(rpt, "OrgnlPmtInfAndSts")
-    el(pmt, "OrgnlPmtInfId", batch.batch_id)
+    el(pmt, "OrgnlPmtInfId", original_message_id)
     for i, r in enumerate(results, start=1):
         tx = el(pmt, "TxInfAndSts")
         el(tx, "StsId", f"{message_id}-{i}")
-        el(tx, "OrgnlEndToEndId", end_to_end_id(batch.batch_id, r["seller_id"]))
+        el(tx, "OrgnlEndToEndId", r["end_to_end_id"])
         el(tx, "TxSts", "RJCT" if r["status"] == "FAILED" else "ACSC")
         if r["status"] == "FAILED":
             el(el(el(tx, "StsRsnInf"), "Rsn"), "Cd", r["reason"])

@@ -19,6 +19,7 @@ from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
+from services.payouts import answers, files
 from services.payouts import scheduler as payouts
 from services.release import scheduler
 from services.runtime import progress
@@ -79,10 +80,15 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     created = payouts.run(settings, conn, producer, registry, today, as_of, out_dir)
     wait()
     for batch_id in created:
-        pain = (out_dir / f"{batch_id}.pain001.xml").read_bytes()
-        batch, results = bank.settle(settings, producer, registry, pain, failure_rate=0.08, seed=today.toordinal(),
-                                     parts=2, at=as_of + timedelta(hours=4), answers_dir=out_dir)
+        sent = files.sent_file(out_dir, batch_id)
+        if sent is None:
+            say(f"payout day {today}: {batch_id} is HELD, its bank file could not be made (see the exceptions)")
+            continue
+        answered_at = as_of + timedelta(hours=4)
+        results, replies = bank.settle_file(sent, failure_rate=0.08, seed=today.toordinal(), parts=2, at=answered_at)
+        for reply in replies:  # the ledger's bank adapter reads each answer as the bank wrote it
+            answers.confirm(settings, conn, producer, registry, reply.read_bytes(), answered_at)
         failed = sum(r["status"] == "FAILED" for r in results)
-        say(f"payout day {today}: {batch_id} paid {len(batch.lines)} sellers ({out_dir / batch_id}.pain001.xml); "
-            f"the bank settled {len(results) - failed} and failed {failed}, answering in 2 pain.002 reports")
+        say(f"payout day {today}: {batch_id} paid {len(results)} sellers ({sent}); the bank settled"
+            f" {len(results) - failed} and failed {failed}, answering in {', '.join(r.name for r in replies)}")
     wait()

@@ -21,6 +21,7 @@ from tests.helpers import profile, publish_orders, publish_records, refund, run_
 pytestmark = pytest.mark.integration
 REGISTRY = SchemaRegistry.from_dir()
 DAY1 = date(2026, 12, 3)
+SELLERS = ("S_1", "S_2", "S_3", "S_4")
 
 
 def producer(settings):
@@ -53,11 +54,23 @@ def pay(settings, conn, day, tmp_path):
     return payouts.write_created(conn, asked, tmp_path)
 
 
+def decide(tmp_path, batch_id, failure_rate=0.0, seed=1, fail=()):
+    """The bank's decisions on the file the ledger wrote (the sellers in `fail` fail, AC04),
+    each with the seller it pays."""
+    message_id, transfers = simulator.transfers(files.sent_file(tmp_path, batch_id).read_bytes())
+    results = simulator.decide(message_id, transfers, failure_rate, seed)
+    for r in results:
+        r["seller_id"] = next(s for s in SELLERS if files.end_to_end_id(batch_id, s) == r["reference"])
+        if r["seller_id"] in fail:
+            r.update(status="FAILED", bank_reference=None, reason="AC04")
+    return results
+
+
 def bank(settings, tmp_path, batch_id, results, parts=1):
-    """The bank answers in pain.002 files; the ledger's bank adapter reads each one."""
-    batch = files.parse_pain001((tmp_path / f"{batch_id}.pain001.xml").read_bytes())
+    """The bank answers the file in pain.002 files; the ledger's bank adapter reads each one."""
+    sent = files.sent_file(tmp_path, batch_id).read_bytes()
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        for report in simulator.answers(batch, results, parts, T0 + timedelta(days=32)):
+        for _, report in simulator.answers(sent, results, parts, T0 + timedelta(days=32)):
             answers.confirm(settings, conn, producer(settings), REGISTRY, report, T0 + timedelta(days=32))
     run_pipeline(settings)
 
@@ -69,20 +82,17 @@ def seller(conn, s):
 def test_payout_day_settles_all_but_a_failed_transfer_which_a_later_batch_pays(settings, conn, tmp_path):
     marketplace(settings, conn)
     assert pay(settings, conn, DAY1, tmp_path) == ["PB_20261203_BRL"]
-    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
+    batch = files.load_batch(conn, "PB_20261203_BRL")
     in_flight = conn.execute("SELECT -sum(amount_minor) FROM journal_postings WHERE account = 'payout:PB_20261203_BRL:in_flight'").fetchone()[0]
     assert batch.control_sum_minor == in_flight == 17550 + 9000 + 7200
     assert {ln.seller_id for ln in batch.lines} == {"S_1", "S_2", "S_4"}  # S_3 is on hold
     assert all(ln.bank_account_ref == f"BANK-{ln.seller_id}" for ln in batch.lines)
     csv_text = (tmp_path / "PB_20261203_BRL.csv").read_text()
-    assert "TOTAL,2026-12-03,3 lines,,BRL,337.50" in csv_text
+    assert "TOTAL,2026-12-03,3 lines,,,BRL,337.50" in csv_text
     hashes = conn.execute("SELECT format, line_count, control_sum_minor FROM payout_files ORDER BY format").fetchall()
-    assert hashes == [("csv", 3, 33750), ("pain.001", 3, 33750)]
+    assert hashes == [("csv", 3, 33750), ("pain.001.001.09", 3, 33750)]
 
-    results = simulator.decide(batch, 0.0, seed=1)
-    for r in results:
-        if r["seller_id"] == "S_2":
-            r.update(status="FAILED", bank_reference=None, reason="AC04")
+    results = decide(tmp_path, "PB_20261203_BRL", fail=("S_2",))
     bank(settings, tmp_path, "PB_20261203_BRL", results, parts=2)  # confirmed in two messages
 
     assert seller(conn, "S_1") == (0, 0, 17550)
@@ -97,9 +107,9 @@ def test_payout_day_settles_all_but_a_failed_transfer_which_a_later_batch_pays(s
     run_pipeline(settings)
     assert seller(conn, "S_4") == (-7200, 0, 7200)
     assert pay(settings, conn, DAY1 + timedelta(days=1), tmp_path) == ["PB_20261204_BRL"]
-    batch2 = files.parse_pain001((tmp_path / "PB_20261204_BRL.pain001.xml").read_bytes())
+    batch2 = files.load_batch(conn, "PB_20261204_BRL")
     assert [(ln.seller_id, ln.amount_minor) for ln in batch2.lines] == [("S_2", 9000)]
-    bank(settings, tmp_path, "PB_20261204_BRL", simulator.decide(batch2, 0.0, seed=2))
+    bank(settings, tmp_path, "PB_20261204_BRL", decide(tmp_path, "PB_20261204_BRL", seed=2))
     assert seller(conn, "S_2") == (0, 0, 9000)
 
 
@@ -111,13 +121,14 @@ def test_running_a_payout_day_twice_and_repeating_confirmations_change_nothing(s
     assert conn.execute("SELECT count(*) FROM journal_transactions WHERE kind = 'payout_batch'").fetchone()[0] == 1
     assert conn.execute("SELECT format, sha256 FROM payout_files ORDER BY 1").fetchall() == first_files
 
-    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
-    results = simulator.decide(batch, 0.0, seed=1)
+    results = decide(tmp_path, "PB_20261203_BRL")
     bank(settings, tmp_path, "PB_20261203_BRL", results)
     before = conn.execute("SELECT * FROM seller_balances ORDER BY seller_id").fetchall()
     bank(settings, tmp_path, "PB_20261203_BRL", results)  # the same message again
-    [report] = simulator.answers(batch, results, 1, T0)  # the same answer, re-sent under another message id
-    resent = pain002.confirmation(pain002.parse(report.replace(b"-STS-1of1<", b"-STS-RESENT<")), batch, T0)
+    # the same answer, re-sent under another message id
+    [(_, report)] = simulator.answers(files.sent_file(tmp_path, "PB_20261203_BRL").read_bytes(), results, 1, T0)
+    resent = pain002.confirmation(pain002.parse(report.replace(b"-STS-1of1<", b"-STS-RESENT<")),
+                                  files.load_batch(conn, "PB_20261203_BRL"), T0)
     assert resent["event_id"].endswith("-STS-RESENT")
     publish_records(settings, topics.BANK_CONFIRMATIONS, "PayoutBatchConfirmed", [resent])
     run_pipeline(settings)
@@ -155,8 +166,7 @@ SELECT s.seller_id, s.payable + s.in_flight + s.paid_out AS lhs, coalesce(r.expe
 def test_invariant_4_holds_for_every_seller_after_a_multi_day_scenario(settings, conn, tmp_path):
     marketplace(settings, conn)
     pay(settings, conn, DAY1, tmp_path)
-    batch = files.parse_pain001((tmp_path / "PB_20261203_BRL.pain001.xml").read_bytes())
-    bank(settings, tmp_path, batch.batch_id, simulator.decide(batch, 0.5, seed=7), parts=2)
+    bank(settings, tmp_path, "PB_20261203_BRL", decide(tmp_path, "PB_20261203_BRL", 0.5, seed=7), parts=2)
     # day 2: more sales, a refund after release, a dispute after release, a release, another payout day
     publish_orders(settings, [capture("O_5", amount=6000, gateway_fee=180, shipping=0, lines=lines("S_1", 6000, 600),
                                       occurred_at=T0 + timedelta(days=1))])
@@ -167,8 +177,7 @@ def test_invariant_4_holds_for_every_seller_after_a_multi_day_scenario(settings,
     run_pipeline(settings)
     pay(settings, conn, DAY1 + timedelta(days=1), tmp_path)
     for b in conn.execute("SELECT batch_id FROM payout_batches WHERE status = 'in_flight'").fetchall():
-        batch = files.parse_pain001((tmp_path / f"{b[0]}.pain001.xml").read_bytes())
-        bank(settings, tmp_path, b[0], simulator.decide(batch, 0.3, seed=9))
+        bank(settings, tmp_path, b[0], decide(tmp_path, b[0], 0.3, seed=9))
 
     assert conn.execute("SELECT count(*) FROM seller_balances").fetchone()[0] == 4
     assert conn.execute(INVARIANT_4).fetchall() == []
@@ -189,8 +198,7 @@ def test_a_batch_booked_bank_statement_matches_every_settled_payout_and_a_return
 
     marketplace(settings, conn)
     [batch_id] = pay(settings, conn, DAY1, tmp_path)
-    batch = files.parse_pain001((tmp_path / f"{batch_id}.pain001.xml").read_bytes())
-    results = simulator.decide(batch, 0.0, seed=5)
+    results = decide(tmp_path, batch_id, seed=5)
     bank(settings, tmp_path, batch_id, results)
     booked = (T0 + timedelta(days=32)).date().isoformat()
     total = sum(r["amount"] for r in results)

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from services.domain.errors import ConfigError
-from services.payouts import pain002
-from services.payouts.files import Batch, Line, end_to_end_id
+from services.payouts import pain001, pain002
+from services.payouts.files import Batch, Debtor, Line, end_to_end_id
 from services.simulators import bank
 
 AT = datetime(2026, 12, 5, 10, tzinfo=timezone.utc)
@@ -16,14 +16,18 @@ BATCH = Batch("PB_20261205_BRL", "2026-12-05", "BRL", "2026-12-05T06:00:00",
 
 
 def test_the_simulator_s_reports_read_back_as_its_decisions_in_any_number_of_parts():
-    results = bank.decide(BATCH, 0.4, seed=3)
-    for parts in (1, 2, 3):
-        reports = bank.answers(BATCH, results, parts, AT)
-        assert len(reports) == parts
-        read = [r for data in reports for r in pain002.read(pain002.parse(data), BATCH)]
-        assert read == results  # long seller ids too: their EndToEndId is a digest, mapped back
-        ids = {pain002.confirmation(pain002.parse(data), BATCH, AT)["event_id"] for data in reports}
-        assert len(ids) == parts
+    for version in pain001.VERSIONS:
+        sent = pain001.render(BATCH, Debtor(pain001_version=version))
+        for parts in (1, 2, 3):
+            results, replies = bank.settle(sent, 0.4, seed=3, parts=parts, at=AT)
+            assert len(replies) == parts and {r["status"] for r in results} == {"SETTLED", "FAILED"}
+            read = [r for _, data in replies for r in pain002.read(pain002.parse(data), BATCH)]
+            # long seller ids too: their EndToEndId is a digest, mapped back to the seller
+            assert [end_to_end_id(BATCH.batch_id, r["seller_id"]) for r in read] == [r["reference"] for r in results]
+            assert [(r["amount"], r["status"], r["bank_reference"], r["reason"]) for r in read] == [
+                (r["amount"], r["status"], r["bank_reference"], r["reason"]) for r in results]
+            ids = {pain002.confirmation(pain002.parse(data), BATCH, AT)["event_id"] for _, data in replies}
+            assert len(ids) == parts
 
 
 def report(*txs: str, group: str = "PART", original: str = "PB_20261205_BRL") -> bytes:

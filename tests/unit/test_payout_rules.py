@@ -10,7 +10,8 @@ from services.domain.events import (CreatePayoutBatch, PayoutBatchConfirmed, Pay
                                     SellerProfileUpdated)
 from services.domain.rules.payouts import (handle_create_payout_batch, handle_payout_batch_confirmed,
                                            handle_payout_returned)
-from services.payouts.files import Batch, Line, parse_pain001, to_pain001
+from services.payouts import pain001
+from services.payouts.files import Batch, Debtor, Line
 
 AT = datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
 
@@ -97,9 +98,14 @@ def test_confirmation_of_an_unknown_batch_is_rejected():
 def test_pain001_round_trips_with_count_and_control_sum():
     b = Batch("PB_20261125_BRL", "2026-11-25", "BRL", "2026-11-25T09:00:00",
               (Line("S_1", 15600, "BANK-1"), Line("S_2", 5, "BANK-2")))
-    xml = to_pain001(b)
-    assert b"<CtrlSum>156.05</CtrlSum>" in xml and b"<NbOfTxs>2</NbOfTxs>" in xml
-    assert parse_pain001(xml) == b
+    for version in pain001.VERSIONS:
+        xml = pain001.render(b, Debtor(pain001_version=version))
+        assert b"<CtrlSum>156.05</CtrlSum>" in xml and b"<NbOfTxs>2</NbOfTxs>" in xml
+        read = pain001.parse(xml)
+        assert (read.message_id, read.version, read.execution_date, read.currency) == (
+            b.batch_id, version, b.batch_date, "BRL")
+        assert [(t.end_to_end_id, t.amount_minor, t.creditor_name, t.account) for t in read.transfers] == [
+            ("PB_20261125_BRL-S_1", 15600, "S_1", "BANK-1"), ("PB_20261125_BRL-S_2", 5, "S_2", "BANK-2")]
 
 
 def test_a_batch_pays_at_most_the_bound_and_leaves_the_rest_payable_for_the_next():

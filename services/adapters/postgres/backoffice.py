@@ -64,3 +64,10 @@ def positions(conn: psycopg.Connection) -> tuple[int, int, int]:
     relayed = conn.execute("SELECT coalesce(max(last_seq), 0) FROM relay_positions WHERE stream = 'journal'").fetchone()[0]
     projected = conn.execute("SELECT coalesce(max(last_seq), 0) FROM projection_positions").fetchone()[0]
     return last, relayed, projected
+
+
+def batches_sent_as(conn: psycopg.Connection, fmt: str) -> list[str]:
+    """Batches whose bank file went out in fmt and which the bank has not fully answered."""
+    return [r[0] for r in conn.execute(
+        "SELECT f.batch_id FROM payout_files f JOIN payout_batches b USING (batch_id)"
+        " WHERE f.format = %s AND b.confirmed_count < b.line_count ORDER BY f.batch_id", (fmt,))]

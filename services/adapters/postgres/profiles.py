@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from services.domain.events import SellerProfileUpdated
+from services.domain.payees import BankAccount
 
 
 def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[SellerProfileUpdated]]:
@@ -14,12 +16,12 @@ def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[Sel
     if not sellers:
         return out
     rows = conn.execute(
-        "SELECT event_id, effective_at, seller_id, withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref"
-        " FROM seller_profile_versions WHERE seller_id = ANY(%b) ORDER BY seller_id, effective_at, recorded_at",
+        "SELECT event_id, effective_at, seller_id, withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref,"
+        " legal_name, tax_document, bank_account FROM seller_profile_versions WHERE seller_id = ANY(%b) ORDER BY seller_id, effective_at, recorded_at",
         (list(sellers),),
     )
     for row in rows:
-        out.setdefault(row[2], []).append(SellerProfileUpdated(*row))
+        out.setdefault(row[2], []).append(SellerProfileUpdated(*row[:-1], BankAccount.from_record(row[-1])))
     return out
 
 
@@ -29,8 +31,9 @@ def insert(conn: psycopg.Connection, versions: Sequence[tuple[SellerProfileUpdat
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO seller_profile_versions (event_id, payload_sha256, seller_id, effective_at,"
-            " withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            " withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref, legal_name, tax_document, bank_account)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [(p.event_id, d, p.seller_id, p.occurred_at, p.withholding_rate_bp, p.payout_minimum, p.payout_hold,
-              p.bank_account_ref) for p, d in versions],
+              p.bank_account_ref, p.legal_name, p.tax_document,
+              None if p.bank_account is None else Jsonb(p.bank_account._asdict())) for p, d in versions],
         )

@@ -19,7 +19,7 @@ from services.domain.money import is_currency
 
 def eligible(payable: int, profile: SellerProfileUpdated | None) -> bool:
     return (payable > 0 and profile is not None and not profile.payout_hold
-            and bool(profile.bank_account_ref) and payable >= profile.payout_minimum)
+            and profile.can_be_paid and payable >= profile.payout_minimum)
 
 
 def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payables: dict[str, int],

@@ -1,18 +1,25 @@
-"""SellerProfileUpdated: a seller's withholding rate, payout minimum, hold and bank
-account from a moment on. Recorded beside the journal (it moves no money)."""
+"""SellerProfileUpdated: a seller's withholding rate, payout minimum, hold and payee
+(legal name, tax document, bank account) from a moment on. Recorded beside the journal
+(it moves no money); the payee is checked here, on arrival, so a payout file never
+carries an account a bank would bounce."""
 
 from __future__ import annotations
 
+from services.domain import payees
 from services.domain.errors import Reason, Rejected
 from services.domain.events import SellerProfileUpdated
 from services.domain.rules.common import require_id
 
 
 def handle_seller_profile_updated(e: SellerProfileUpdated) -> SellerProfileUpdated:
-    """The profile, validated: what the payout and release rules will read."""
+    """The profile, validated and in canonical form: what the payout and release rules
+    and the bank files read."""
     require_id("seller_id", e.seller_id)
     if not 0 <= e.withholding_rate_bp <= 10_000:
         raise Rejected(Reason.INVALID_FIELD, f"withholding rate {e.withholding_rate_bp} bp is not within 0..10000")
     if e.payout_minimum < 0:
         raise Rejected(Reason.NEGATIVE_AMOUNT, f"payout minimum is negative: {e.payout_minimum}")
-    return e
+    return e._replace(
+        legal_name=None if e.legal_name is None else payees.check_legal_name(e.legal_name),
+        tax_document=None if e.tax_document is None else payees.check_document(e.tax_document),
+        bank_account=None if e.bank_account is None else payees.check_account(e.bank_account))

@@ -31,11 +31,11 @@ def register(sub) -> None:
     sp.add_argument("--at", default="06:00", help="HH:MM")
     sp.add_argument("--out", type=Path, default=OUT)
     sp.set_defaults(handler=scheduler)
-    sp = psub.add_parser("files", help="(re)write a batch's CSV and pain.001 files")
+    sp = psub.add_parser("files", help="(re)write a batch's CSV and bank file (pain.001 or CNAB 240)")
     sp.add_argument("batch_id")
     sp.add_argument("--out", type=Path, default=OUT)
     sp.set_defaults(handler=files)
-    sp = psub.add_parser("confirm", help="read the bank's pain.002 status report and confirm the batch it answers")
+    sp = psub.add_parser("confirm", help="read the bank's answer (pain.002 or CNAB 240 retorno) and confirm the batch")
     sp.add_argument("file", type=Path)
     sp.set_defaults(handler=confirm)
     sp = psub.add_parser("list", help="payout batches with their status")
@@ -52,11 +52,14 @@ def run(args) -> int:
                               args.as_of or now(), args.out)
         progress.wait_caught_up(settings, conn, 120)
         print(reports.payout_batches(conn, created) if created else f"no seller is due a payout on {args.date}")
+    from services.payouts import files as bank_files
+
     for b in created:
-        if (args.out / f"{b}.pain001.xml").exists():
-            print(f"  files: {args.out / (b + '.csv')}  {args.out / (b + '.pain001.xml')}")
+        sent = bank_files.sent_file(args.out, b)
+        if sent is not None:
+            print(f"  files: {args.out / (b + '.csv')}  {sent}")
         else:
-            print(f"  {b}: HELD, its bank file would not validate (splitbook exceptions list --reason PAYOUT_FILE_REFUSED)")
+            print(f"  {b}: HELD, its bank file could not be made (splitbook exceptions list --reason PAYOUT_FILE_REFUSED)")
     return 0
 
 

@@ -31,11 +31,13 @@ def register(sub) -> None:
 
     bank = sub.add_parser("bank", help="the simulated bank adapter")
     bsub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION", parser_class=Parser)
-    sp = bsub.add_parser("settle", help="settle or fail each transfer of a pain.001 file and confirm it")
+    sp = bsub.add_parser("settle", help="settle or fail each transfer of a pain.001 or CNAB 240 file and answer it")
     sp.add_argument("file", type=Path)
     sp.add_argument("--failure-rate", type=rate, default=0.05)
     sp.add_argument("--seed", type=int, default=1)
-    sp.add_argument("--parts", type=positive, default=1, help="confirm in this many messages")
+    sp.add_argument("--parts", type=positive, default=1, help="answer in this many files")
+    sp.add_argument("--no-confirm", dest="confirm", action="store_false",
+                    help="only write the answers; read them later with `splitbook payouts confirm FILE`")
     sp.set_defaults(handler=bank_settle)
 
 
@@ -70,15 +72,21 @@ def story(args) -> int:
 
 def bank_settle(args) -> int:
     from services.adapters.avro import SchemaRegistry
+    from services.payouts import answers
     from services.simulators import bank
 
     settings = Settings.from_env()
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
-    batch, results = bank.settle(settings, bootstrap.producer(settings), SchemaRegistry.from_dir(),
-                                 args.file.read_bytes(), args.failure_rate, args.seed, args.parts, now(),
-                                 answers_dir=args.file.parent)
+    at = now()
+    results, replies = bank.settle_file(args.file, args.failure_rate, args.seed, args.parts, at)
     failed = sum(r["status"] == "FAILED" for r in results)
-    print(f"{batch.batch_id}: {len(results) - failed} settled, {failed} failed, answered in {args.parts} pain.002"
-          f" report(s) in {args.file.parent}")
+    print(f"{args.file.name}: {len(results) - failed} settled, {failed} failed; the bank answered in"
+          f" {', '.join(str(r) for r in replies)}")
+    if args.confirm:
+        with db.connect(settings.database_url) as conn:
+            for reply in replies:
+                answers.confirm(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(),
+                                reply.read_bytes(), at)
+        print("  ... and the ledger's bank adapter read them (as `splitbook payouts confirm FILE` does)")
     return 0
