@@ -267,3 +267,78 @@ def test_a_batch_whose_bank_file_would_not_validate_is_held_with_an_exception_na
     assert "seller S_2's bank account reference (CdtrAcct/Id/Othr/Id) must be 1 to 34 characters, is 40" in detail
     payouts.write_created(conn, ["PB_20261203_BRL"], tmp_path)  # again: still held, not a second exception
     assert conn.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 1
+
+
+def test_brl_batches_go_out_in_cnab_240_to_payees_checked_on_arrival_and_the_retorno_confirms_them(
+        settings, conn, tmp_path):
+    """Profiles in schema v2 (a PIX key, a domestic account) and one from a v1 producer;
+    a v2 profile with a wrong CPF is INVALID_FIELD and leaves the seller unpayable. With
+    BRL given to CNAB 240 the file is a remessa the bank answers in two retornos (first
+    scheduled, then final), read by the ledger's bank adapter, as `payouts confirm` does."""
+    from services.payouts.batch import Debtor
+
+    at = T0 - timedelta(days=5)
+    pix = {"scheme": "PIX", "iban": None, "bank_code": None, "branch": None, "account_number": None,
+           "pix_key": "+5511987654321", "pix_key_type": "PHONE"}
+    ted = {**pix, "scheme": "DOMESTIC", "bank_code": "237", "branch": "1234-5", "account_number": "987654-3",
+           "pix_key": None, "pix_key_type": None}
+    publish_records(settings, topics.SELLERS, "SellerProfileUpdated", [
+        {**profile("S_1", 0, at=at), "legal_name": "Joana Açaí ME", "tax_document": "390.533.447-05",
+         "bank_account": pix},
+        {**profile("S_2", 0, at=at), "legal_name": "Loja Dois Ltda", "tax_document": "11222333000181",
+         "bank_account": ted},
+        {**profile("S_3", 0, at=at), "legal_name": "Bad", "tax_document": "390.533.447-06", "bank_account": pix}])
+    v1 = REGISTRY.encode("SellerProfileUpdated", profile("S_4", 0, at=at), version=1)
+    kafka = producer(settings)
+    kafka.produce(settings.topic(topics.SELLERS), v1, key=b"S_4")
+    kafka.flush(30)
+    publish_orders(settings, [
+        capture(f"O_{s}", amount=10000, gateway_fee=0, shipping=0, lines=lines(s, 10000, 1000)) for s in SELLERS])
+    run_pipeline(settings)
+    assert conn.execute("SELECT reason_code, event_id FROM exceptions").fetchall() == [
+        ("INVALID_FIELD", "evt_profile_S_3_1")]
+    assert conn.execute("SELECT seller_id, legal_name, tax_document, bank_account->>'scheme' FROM seller_profiles"
+                        " ORDER BY 1").fetchall() == [("S_1", "Joana Açaí ME", "39053344705", "PIX"),
+                                                       ("S_2", "Loja Dois Ltda", "11222333000181", "DOMESTIC"),
+                                                       ("S_4", None, None, None)]
+    releases.run_once(settings, conn, producer(settings), REGISTRY, T0 + timedelta(days=30))
+    run_pipeline(settings)
+
+    asked = payouts.publish_day(settings, conn, producer(settings), REGISTRY, DAY1, T0 + timedelta(days=31))
+    run_pipeline(settings)
+    debtor = Debtor(cnab240_currencies=("BRL",))
+    assert payouts.write_created(conn, asked, tmp_path, debtor) == ["PB_20261203_BRL"]
+    # S_4 (v1: a free-text reference only) cannot be paid in CNAB 240: the batch is held, nothing sent
+    assert files.sent_file(tmp_path, "PB_20261203_BRL") is None
+    [(detail,)] = conn.execute("SELECT detail FROM exceptions WHERE reason_code = 'PAYOUT_FILE_REFUSED'").fetchall()
+    assert "seller S_4 has no structured bank account" in detail
+
+    # S_4's next profile names an account; the batch's file is written again, now it can be made
+    publish_records(settings, topics.SELLERS, "SellerProfileUpdated", [
+        {**profile("S_4", 0, at=at + timedelta(seconds=1), n=2), "tax_document": "11222333000181",
+         "bank_account": {**pix, "pix_key": "11222333000181", "pix_key_type": "CNPJ"}}])
+    run_pipeline(settings)
+    batch = files.load_batch(conn, "PB_20261203_BRL")
+    assert [ln.seller_id for ln in batch.lines] == ["S_1", "S_2", "S_4"]  # S_3 never had a payable account
+    files.write_files(conn, "PB_20261203_BRL", tmp_path, debtor)
+    sent = files.sent_file(tmp_path, "PB_20261203_BRL")
+    assert sent.name == "PB_20261203_BRL.cnab240.rem"
+    assert conn.execute("SELECT format, line_count FROM payout_files WHERE format <> 'csv'").fetchone() == (
+        "cnab240", 3)
+
+    results, replies = simulator.settle_file(sent, 0.0, seed=3, parts=2, at=T0 + timedelta(days=32))
+    from services.payouts.cnab240 import our_number
+
+    [s2] = [r for r in results if r["reference"] == our_number("PB_20261203_BRL", "S_2")]
+    s2.update(status="FAILED", bank_reference=None, reason="AN")  # S_2's account: invalid
+    for path, (_, data) in zip(replies, simulator.answers(sent.read_bytes(), results, 2, T0 + timedelta(days=32))):
+        path.write_bytes(data)
+    confirmations = [answers.confirm(settings, conn, producer(settings), REGISTRY, p.read_bytes(),
+                                     T0 + timedelta(days=32)) for p in replies]
+    assert confirmations[0] is None  # BD: scheduled, nothing final
+    run_pipeline(settings)
+    assert conn.execute("SELECT seller_id, status, failure_reason FROM payout_lines ORDER BY 1").fetchall() == [
+        ("S_1", "settled", None), ("S_2", "failed", "CNAB-AN"), ("S_4", "settled", None)]
+    assert seller(conn, "S_2") == (9000, 0, 0)
+    assert conn.execute(INVARIANT_4).fetchall() == []
+    assert verify(conn).ok
