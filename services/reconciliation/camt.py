@@ -34,6 +34,7 @@ class Transaction:
     reference: str  # the bank's reference, else the end-to-end id; "" when there is none
     amount_minor: int
     return_reason: str | None = None  # RtrInf/Rsn: the transfer came back (e.g. AC04, closed account)
+    end_to_end_id: str = ""  # Refs/EndToEndId: the payer's id of the transfer (ours, for our payouts)
 
 
 @dataclass(frozen=True)
@@ -78,22 +79,32 @@ class AccountStatement:
         return out
 
 
-def read(data: bytes) -> list[AccountStatement]:
-    """Every statement of a camt.053 file; ConfigError naming what the file is otherwise."""
-    root = parse_untrusted(data)
+def kind(root: Element) -> tuple[str, str, str]:
+    """(family, number, version) of an ISO 20022 document, e.g. ("camt", "054", "08")."""
     m = _NAMESPACE.fullmatch(root.tag)
     if m is None:
         raise ConfigError(f"not an ISO 20022 document (root element {root.tag!r})")
-    family, number, version = m.groups()
-    if (family, number) != ("camt", "053"):
+    return m.groups()
+
+
+def read(data: bytes, expected: str = "053") -> list[AccountStatement]:
+    """Every statement of a camt.053 file (or, expected="054", every notification of a
+    camt.054 debit/credit notification, read the same way: an account, its entries, no
+    balances); ConfigError naming what the file is otherwise."""
+    root = parse_untrusted(data)
+    family, number, version = kind(root)
+    want = "a bank statement (camt.053)" if expected == "053" else "a debit/credit notification (camt.054)"
+    if (family, number) != ("camt", expected):
         raise ConfigError(f"this is {_KINDS.get((family, number), f'{family}.{number}')}"
-                          f" ({family}.{number}.001.{version}): a bank statement (camt.053) was expected")
+                          f" ({family}.{number}.001.{version}): {want} was expected")
     if int(version) < 2:
-        raise ConfigError(f"camt.053.001.{version} is older than this reader knows (.001.02 and later)")
+        raise ConfigError(f"camt.{expected}.001.{version} is older than this reader knows (.001.02 and later)")
     x = _Reader(root.tag[1:].split("}")[0])
-    statements = [x.statement(s) for s in x.all(root, "BkToCstmrStmt/Stmt")]
+    path = "BkToCstmrStmt/Stmt" if expected == "053" else "BkToCstmrDbtCdtNtfctn/Ntfctn"
+    statements = [x.statement(s) for s in x.all(root, path)]
     if not statements:
-        raise ConfigError("the camt.053 document holds no statement (Stmt)")
+        what = "statement (Stmt)" if expected == "053" else "notification (Ntfctn)"
+        raise ConfigError(f"the camt.{expected} document holds no {what}")
     return statements
 
 
@@ -153,6 +164,9 @@ class _Reader:
         status = self.text(n, "Sts/Cd", "Sts") or "BOOK"
         entry_ref = self.text(n, "AcctSvcrRef") or ""
         details = self.all(n, "NtryDtls/TxDtls")
+        if len(details) > 1 and not any(self.one(t, "Amt") is not None or self.one(t, "AmtDtls") is not None
+                                        for t in details):
+            details = []  # a batch booked without amounts per transaction can only be read whole
         txs = tuple(self.transaction(t, amt.get("Ccy"), amount if len(details) == 1 else None, entry_ref, where)
                     for t in details) or (Transaction(_reference(entry_ref), amount),)
         self.entries_read += 1
@@ -171,7 +185,8 @@ class _Reader:
         else:
             raise ConfigError(f"{where}: a transaction of a batch-booked entry has no amount in {currency}")
         ref = self.text(t, "Refs/AcctSvcrRef", "Refs/EndToEndId", "Refs/InstrId") or entry_ref
-        return Transaction(_reference(ref), amount, self.text(t, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"))
+        return Transaction(_reference(ref), amount, self.text(t, "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry"),
+                           _reference(self.text(t, "Refs/EndToEndId") or ""))
 
     def _minor(self, amt: Element, where: str) -> int:
         return to_minor(amt.text or "", amt.get("Ccy") or "", where)
