@@ -66,13 +66,15 @@ def decide(tmp_path, batch_id, failure_rate=0.0, seed=1, fail=()):
     return results
 
 
-def bank(settings, tmp_path, batch_id, results, parts=1):
-    """The bank answers the file in pain.002 files; the ledger's bank adapter reads each one."""
+def bank(settings, tmp_path, batch_id, results, parts=1, notify=False):
+    """The bank answers the file in pain.002 files (and a camt.054 when it notifies); the
+    ledger's bank adapter reads each one."""
     sent = files.sent_file(tmp_path, batch_id).read_bytes()
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        for _, report in simulator.answers(sent, results, parts, T0 + timedelta(days=32)):
-            answers.confirm(settings, conn, producer(settings), REGISTRY, report, T0 + timedelta(days=32))
+        read = [answers.confirm(settings, conn, producer(settings), REGISTRY, report, T0 + timedelta(days=32))
+                for _, report in simulator.answers(sent, results, parts, T0 + timedelta(days=32), notify)]
     run_pipeline(settings)
+    return read
 
 
 def seller(conn, s):
@@ -93,7 +95,8 @@ def test_payout_day_settles_all_but_a_failed_transfer_which_a_later_batch_pays(s
     assert hashes == [("csv", 3, 33750), ("pain.001.001.09", 3, 33750)]
 
     results = decide(tmp_path, "PB_20261203_BRL", fail=("S_2",))
-    bank(settings, tmp_path, "PB_20261203_BRL", results, parts=2)  # confirmed in two messages
+    read = bank(settings, tmp_path, "PB_20261203_BRL", results, parts=2, notify=True)  # two pain.002, a camt.054
+    assert [c["event_id"].split(":")[0] for c in read] == ["pain002", "pain002", "camt054"]
 
     assert seller(conn, "S_1") == (0, 0, 17550)
     assert seller(conn, "S_2") == (9000, 0, 0)  # only the failed seller keeps a balance
@@ -101,6 +104,7 @@ def test_payout_day_settles_all_but_a_failed_transfer_which_a_later_batch_pays(s
     assert conn.execute("SELECT status, line_count, settled, failed FROM payout_batches").fetchone() == (
         "confirmed_with_failures", 3, 24750, 9000)
     assert conn.execute("SELECT status, failure_reason FROM payout_lines WHERE seller_id = 'S_2'").fetchone() == ("failed", "AC04")
+    assert conn.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 0  # the camt.054 agreed: a no-op
 
     # S_4 is clawed back after payout: in debt, so not in the next batch; S_2 is paid again
     publish_records(settings, topics.REFUNDS, "RefundIssued", [refund("O_4", "R4", [("S_4", 8000, 800)])])
