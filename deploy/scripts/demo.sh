@@ -15,7 +15,9 @@ trap 'bash "$ROOT/deploy/scripts/pipeline.sh" stop' EXIT
 set -a; source "$LOCAL/env"; set +a
 
 say "storefront: a marketplace month, $ORDERS orders a day from $SELLERS sellers, ending $DAY"
-"$SPLITBOOK" --log-level warning story --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS"
+# the marketplace's bank is a Brazilian one: BRL payout batches go out in CNAB 240 (PIX and TED)
+SPLITBOOK_PAYOUT_CNAB240_CURRENCIES="${SPLITBOOK_PAYOUT_CNAB240_CURRENCIES-BRL}" \
+  "$SPLITBOOK" --log-level warning story --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS"
 "$SPLITBOOK" --log-level warning report
 echo
 say "verify: the hash chain, every invariant, every read model against the journal"

@@ -107,18 +107,50 @@ def worked_example(occurred_at: datetime) -> dict:
     }
 
 
+def _document(rng: random.Random, company: bool) -> str:
+    """A CPF (11 digits) or CNPJ (14) with right check digits (mod 11, as the Receita computes them)."""
+    digits = [rng.randint(0, 9) for _ in range(8 if company else 9)] + ([0, 0, 0, 1] if company else [])
+    for _ in range(2):
+        weights = ([6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2][-len(digits):] if company
+                   else list(range(len(digits) + 1, 1, -1)))
+        rest = sum(d * w for d, w in zip(digits, weights)) % 11
+        digits.append(0 if rest < 2 else 11 - rest)
+    return "".join(map(str, digits))
+
+
+_NAMES = ("Ateliê", "Casa", "Loja", "Empório", "Oficina", "Estúdio", "Mercado", "Armazém")
+_PLACES = ("Aurora", "Ipê", "Jacarandá", "Paraty", "Itapuã", "Sabiá", "Araucária", "Caju")
+
+
 def seller_profiles(count: int, seed: int, effective: datetime) -> list[dict]:
-    """SellerProfileUpdated for every seller: withholding rates, payout minimums, a few on hold."""
+    """SellerProfileUpdated (schema v2) for every seller: withholding rates, payout
+    minimums, a few on hold, and the payee — a legal name, a CPF or CNPJ, and a PIX key
+    (most) or a bank account (agência and conta at a Brazilian bank)."""
     rng = random.Random(seed + 1)
-    return [{
-        "event_id": f"evt_profile_S_{i:04d}_{effective:%Y%m%d}",
-        "occurred_at": effective,
-        "seller_id": f"S_{i:04d}",
-        "withholding_rate_bp": rng.choice((0, 150, 250, 250, 450)),
-        "payout_minimum": rng.choice((0, 1000, 5000, 10000)),
-        "payout_hold": rng.random() < 0.05,
-        "bank_account_ref": f"BR{rng.randint(10**9, 10**10 - 1)}-{i:04d}",
-    } for i in range(1, count + 1)]
+    out = []
+    for i in range(1, count + 1):
+        company = rng.random() < 0.6
+        document = _document(rng, company)
+        name = f"{rng.choice(_NAMES)} {rng.choice(_PLACES)} {'Ltda' if company else 'ME'} {i:04d}"
+        account = {"scheme": "PIX", "iban": None, "bank_code": None, "branch": None, "account_number": None,
+                   "pix_key": document, "pix_key_type": "CNPJ" if company else "CPF"}
+        if rng.random() < 0.3:
+            account = {**account, "scheme": "DOMESTIC", "pix_key": None, "pix_key_type": None,
+                       "bank_code": rng.choice(("001", "033", "104", "237", "341", "260")),
+                       "branch": f"{rng.randint(1, 9999):04d}", "account_number": f"{rng.randint(1, 10**8):d}-{rng.randint(0, 9)}"}
+        out.append({
+            "event_id": f"evt_profile_S_{i:04d}_{effective:%Y%m%d}",
+            "occurred_at": effective,
+            "seller_id": f"S_{i:04d}",
+            "withholding_rate_bp": rng.choice((0, 150, 250, 250, 450)),
+            "payout_minimum": rng.choice((0, 1000, 5000, 10000)),
+            "payout_hold": rng.random() < 0.05,
+            "bank_account_ref": None,
+            "legal_name": name,
+            "tax_document": document,
+            "bank_account": account,
+        })
+    return out
 
 
 def _refund(order: dict, n: int, at: datetime, full: bool, rng: random.Random) -> dict:
