@@ -4,9 +4,11 @@ bank simulator's side, so the loop closes with standard files).
 
 A transaction's status decides its line: ACSC or ACCC (settled on the creditor's side)
 is SETTLED, with the bank's reference (`AcctSvcrRef`, else the status id); RJCT is
-FAILED with its ISO reason code (`StsRsnInf/Rsn/Cd`); anything else (ACCP, ACSP, ACTC,
-PDNG) is not final and says nothing yet. A group rejected as a whole (`GrpSts` RJCT,
-no transaction statuses) fails every line. Lines are found by their EndToEndId."""
+FAILED with its ISO reason code (`StsRsnInf/Rsn/Cd`, with the bank's words when it gives
+them); anything else (ACCP, ACSP, ACTC, PDNG) is not final and says nothing yet. As banks
+write them, a transaction may carry no status of its own (its payment information's
+PmtInfSts, else the group's GrpSts, holds) and a block or a group may be rejected as a
+whole (every line fails). Lines are found by their EndToEndId."""
 
 from __future__ import annotations
 
@@ -58,33 +60,82 @@ def parse(data: bytes) -> StatusReport:
     return report
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What a status report says of one transaction, or (end_to_end_id None) of a whole
+    payment information block or message: its status, the bank's reference, its reason."""
+
+    end_to_end_id: str | None
+    status: str
+    reference: str | None
+    reason: str | None
+
+
+def decisions(report: StatusReport) -> list[Decision]:
+    """Every status the report gives, as banks write them: a transaction without TxSts
+    takes its payment information's status (PmtInfSts), and that the group's (GrpSts);
+    a reason likewise comes from the transaction, else its block, else the group; a
+    transaction without OrgnlEndToEndId speaks for its whole block."""
+    grp = report.rpt.find(report.q("OrgnlGrpInfAndSts"))
+    group_status, group_reason = report.text("GrpSts", grp) if grp is not None else "", _reason(report, grp)
+    blocks = report.rpt.findall(report.q("OrgnlPmtInfAndSts"))
+    if not blocks:
+        return [Decision(None, group_status, None, group_reason)] if group_status else []
+    out = []
+    for pmt in blocks:
+        status = report.text("PmtInfSts", pmt) or group_status
+        reason = _reason(report, pmt) or group_reason
+        txs = pmt.findall(report.q("TxInfAndSts"))
+        if not txs:
+            out.append(Decision(None, status, None, reason))
+        for tx in txs:
+            out.append(Decision(report.text("OrgnlEndToEndId", tx) or None, report.text("TxSts", tx) or status,
+                                report.text("AcctSvcrRef", tx) or report.text("StsId", tx) or None,
+                                _reason(report, tx) or reason))
+    return out
+
+
+def _reason(report: StatusReport, el: Element | None) -> str | None:
+    """The first reason code (Cd, else Prtry) with the bank's words (AddtlInf), if any."""
+    for info in [] if el is None else el.findall(report.q("StsRsnInf")):
+        code = report.text("Rsn/Cd", info) or report.text("Rsn/Prtry", info)
+        # banks cut long words into AddtlInf pieces of 105 characters: the pieces join as they are
+        words = "".join(e.text or "" for e in info.findall(report.q("AddtlInf"))).strip()
+        if code or words:
+            return f"{code or 'NARR'} ({' '.join(words.split())[:300]})" if words else code
+    return None
+
+
 def read(report: StatusReport, batch: Batch) -> list[dict]:
     """The final results the report gives for lines of batch, as PayoutBatchConfirmed
-    results (seller_id, amount, status, bank_reference, reason)."""
+    results (seller_id, amount, status, bank_reference, reason). A final status given
+    for a whole block applies to every line it does not name (the ledger's pain.001 is
+    one block); ACCP, ACSP, ACTC, PDNG and the like are not final and say nothing."""
     if report.batch_id != batch.batch_id:
         raise ConfigError(f"the pain.002 answers {report.batch_id}, not batch {batch.batch_id}")
     by_e2e = {end_to_end_id(batch.batch_id, ln.seller_id): ln for ln in batch.lines}
-    statuses = report.rpt.findall(report.q("OrgnlPmtInfAndSts/TxInfAndSts"))
-    if not statuses:
-        if report.text("OrgnlGrpInfAndSts/GrpSts") in REJECTED:
-            reason = report.text("OrgnlGrpInfAndSts/StsRsnInf/Rsn/Cd") or "NARR"
-            return [_result(ln, "FAILED", None, reason) for ln in batch.lines]
-        return []
-    out, seen = [], set()
-    for n, tx in enumerate(statuses, start=1):
-        e2e = report.text("OrgnlEndToEndId", tx)
-        line = by_e2e.get(e2e)
+    out, seen, whole = [], set(), None
+    for n, d in enumerate(decisions(report), start=1):
+        if d.end_to_end_id is None:
+            whole = whole or (d if d.status in SETTLED + REJECTED else None)
+            continue
+        line = by_e2e.get(d.end_to_end_id)
         if line is None:
-            raise ConfigError(f"pain.002 transaction {n}: EndToEndId {e2e!r} is not a line of {batch.batch_id}")
-        if e2e in seen:
-            raise ConfigError(f"pain.002 transaction {n}: {e2e} is answered twice")
-        seen.add(e2e)
-        status = report.text("TxSts", tx)
-        if status in SETTLED:
-            ref = report.text("AcctSvcrRef", tx) or report.text("StsId", tx) or e2e
-            out.append(_result(line, "SETTLED", ref, None))
-        elif status in REJECTED:
-            out.append(_result(line, "FAILED", None, report.text("StsRsnInf/Rsn/Cd", tx) or "NARR"))
+            raise ConfigError(f"pain.002 transaction {n}: EndToEndId {d.end_to_end_id!r} is not a line of"
+                              f" {batch.batch_id}")
+        if d.end_to_end_id in seen:
+            raise ConfigError(f"pain.002 transaction {n}: {d.end_to_end_id} is answered twice")
+        seen.add(d.end_to_end_id)
+        if d.status in SETTLED:
+            out.append(_result(line, "SETTLED", d.reference or d.end_to_end_id, None))
+        elif d.status in REJECTED:
+            out.append(_result(line, "FAILED", None, d.reason or "NARR"))
+    if whole is not None:
+        message_id = report.text("GrpHdr/MsgId") or batch.batch_id
+        for e2e, line in by_e2e.items():
+            if e2e not in seen:
+                out.append(_result(line, "SETTLED", message_id, None) if whole.status in SETTLED
+                           else _result(line, "FAILED", None, whole.reason or "NARR"))
     return out
 
 

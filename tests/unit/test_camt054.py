@@ -1,8 +1,11 @@
 """camt.054 debit notifications read as the bank's answer to a payout batch: what the
 simulator books reads back as its decisions; returns and reversals fail their line;
 other payments on the account are left alone; two notifications genkgo/camt's test data
-holds (MIT, tests/data/bank/genkgo-camt/SOURCE.md) are read or refused in one line."""
+holds and one from a Finnish bank in nnarhinen/corporate.js's (both MIT, SOURCE.md next to
+them) are read or refused in one line."""
 
+import re
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,3 +73,17 @@ def test_third_party_notifications_are_read_or_refused_in_one_line():
         camt054.parse((THIRD_PARTY / "camt054.v8.xml").read_bytes())
     with pytest.raises(ConfigError, match=r"camt.053 .*: a debit/credit notification \(camt.054\) was expected"):
         camt054.parse(next(THIRD_PARTY.glob("camt053*.xml")).read_bytes())
+
+
+def test_a_finnish_bank_s_credit_notification_reads_each_transaction_and_answers_no_payout():
+    text = (Path(__file__).resolve().parents[1] / "data" / "bank" / "nnarhinen-corporate"
+            / "camt.054.001.02.feature").read_text()
+    [block] = re.findall(r'"""xml\n(.*?)\n\s*"""', text, re.S)
+    [note] = camt054.parse(textwrap.dedent(block).strip().encode())
+    assert note.currency == "EUR" and [(e.amount_minor, e.credit, e.status) for e in note.entries] == [
+        (18300, True, "BOOK"), (1000, True, "BOOK")]
+    assert [(t.reference, t.amount_minor) for t in note.entries[0].transactions] == [
+        ("1109168E0049198529", 14700), (note.entries[0].transactions[1].reference, 3600)]
+    assert note.problems() == []
+    with pytest.raises(ConfigError, match="names no payout batch"):
+        camt054.batch_id([note])  # credits to the account: not an answer to a payout batch

@@ -1,7 +1,11 @@
 """pain.002 status reports: what the bank simulator writes, the bank adapter reads back
-line for line; statuses that are not final say nothing; what is not a pain.002 is refused."""
+line for line; statuses that are not final say nothing; what is not a pain.002 is refused;
+and reports Finnish banks wrote (nnarhinen/corporate.js's test data, MIT) read as meant."""
 
+import re
+import textwrap
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +74,48 @@ def test_a_group_rejected_as_a_whole_fails_every_line_and_an_accepted_one_says_n
 def test_what_does_not_answer_the_batch_is_refused_in_one_line(data, says):
     with pytest.raises(ConfigError, match=says):
         pain002.read(pain002.parse(data), BATCH)
+
+
+THIRD_PARTY = Path(__file__).resolve().parents[1] / "data" / "bank" / "nnarhinen-corporate"
+
+
+def bank_documents(feature: str) -> dict[str, bytes]:
+    """The documents banks wrote, as the Gherkin doc strings of nnarhinen/corporate.js hold them."""
+    text = (THIRD_PARTY / feature).read_text()
+    names = re.findall(r"Scenario: (.+)", text)
+    blocks = re.findall(r'"""xml\n(.*?)\n\s*"""', text, re.S)
+    assert len(names) == len(blocks)
+    return {name.strip(): textwrap.dedent(block).strip().encode() for name, block in zip(names, blocks)}
+
+
+def test_reports_finnish_banks_wrote_read_as_the_banks_meant_them():
+    docs = bank_documents("pain.002.001.03.feature")
+    said = {name: [(d.end_to_end_id, d.status, d.reason) for d in pain002.decisions(pain002.parse(data))]
+            for name, data in docs.items()}
+    assert said["Accepted technical check"] == [(None, "ACTC", None)]
+    assert said["Accepted payment material"] == [(None, "ACCP", None)]
+    assert said["Accepted and rejected payments"] == [
+        ("TEST PMT", "RJCT", "NARR (Viite virheellinen)"), (None, "RJCT", "DT01 (Eräpäivä virheellinen)"),
+        (None, "ACCP", None), (None, "ACCP", None)]
+    assert said["rejected payment material 2"] == [
+        ("1547478597597-G-1-P-1", "RJCT", "AM01 (Nolla-summa tilisiirrossa.)")]
+    (reason,) = {r for _, _, r in said["Rejected technical check"]}
+    assert reason.startswith("NARR (pain.001.001.03 could not be processed") and reason.endswith("'CtrlSum' is not valid.)")
+
+
+def test_a_block_or_message_a_bank_rejected_as_a_whole_fails_every_line_and_acceptance_says_nothing():
+    docs = bank_documents("pain.002.001.03.feature")
+    lines = (Line("S_1", 1300, "A"), Line("S_2", 8, "B"))
+    whole = pain002.read(pain002.parse(docs["rejected payment material"]),
+                         Batch("MsgId_20140108-00004", "2014-01-02", "EUR", "2014-01-08T10:24:00", lines))
+    assert [(r["seller_id"], r["status"], r["reason"]) for r in whole] == [
+        ("S_1", "FAILED", "DT01 (Eräpäivä virheellinen.)"), ("S_2", "FAILED", "DT01 (Eräpäivä virheellinen.)")]
+    structure = pain002.read(pain002.parse(docs["Rejected technical check"]),
+                             Batch("20110102-0000001", "2011-01-02", "EUR", "2011-01-02T10:00:00", lines))
+    assert {r["status"] for r in structure} == {"FAILED"} and len(structure) == 2
+    accepted = Batch("20140102-0000001", "2014-01-08", "EUR", "2014-01-08T10:24:00", lines)
+    assert pain002.confirmation(pain002.parse(docs["Accepted payment material"]), accepted, AT) is None
+    # its transaction is named by the EndToEndId {batch}-{line}: the line of "G-1-P-1" fails with AM01
+    one = Batch("1547478597597", "2019-01-14", "EUR", "2019-01-14T15:00:00", (Line("G-1-P-1", 0, "FI07"),))
+    [r] = pain002.read(pain002.parse(docs["rejected payment material 2"]), one)
+    assert (r["seller_id"], r["status"], r["reason"]) == ("G-1-P-1", "FAILED", "AM01 (Nolla-summa tilisiirrossa.)")
