@@ -88,3 +88,18 @@ def test_a_version_1_profile_still_reads_and_pays_into_its_free_text_reference()
     p = handle_seller_profile_updated(SellerProfileUpdated.from_record(v1))
     assert p.bank_account is None and p.legal_name is None and p.can_be_paid
     assert not SellerProfileUpdated.from_record({**v1, "bank_account_ref": None}).can_be_paid
+
+
+@given(st.sampled_from(["IBAN", "DOMESTIC", "PIX", ""]), st.lists(st.one_of(st.none(), st.text(max_size=60)),
+                                                                  min_size=6, max_size=6),
+       st.sampled_from(["CPF", "CNPJ", "EMAIL", "PHONE", "EVP", "x"]), st.text(max_size=30), st.text(max_size=200))
+def test_whatever_a_producer_sends_the_payee_is_checked_or_refused_never_an_error(scheme, fields, kind, doc, name):
+    iban, bank_code, branch, account_number, pix_key, _ = fields
+    e = profile(legal_name=name, tax_document=doc,
+                bank_account=BankAccount(scheme, iban, bank_code, branch, account_number, pix_key, kind))
+    try:
+        p = handle_seller_profile_updated(e)
+    except Rejected as r:
+        assert r.reason is Reason.INVALID_FIELD
+    else:
+        assert p.bank_account.scheme in ("IBAN", "DOMESTIC", "PIX") and p.legal_name and p.tax_document.isdigit()
