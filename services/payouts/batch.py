@@ -50,12 +50,14 @@ class FileRefused(PermanentError):
 
 def end_to_end_id(batch_id: str, seller_id: str) -> str:
     """{batch}-{seller}, or {batch}-{a digest of the seller} where that would pass 35
-    characters: unique per line, the same for the same line, always within the schema."""
+    characters (a digest of the batch too, were its id longer than 18): unique per line,
+    the same for the same line, always within the schema."""
     plain = f"{batch_id}-{seller_id}"
     if len(plain) <= END_TO_END_ID_MAX:
         return plain
-    room = END_TO_END_ID_MAX - len(batch_id) - 1
-    return f"{batch_id}-{hashlib.sha256(seller_id.encode()).hexdigest()[:room]}"
+    prefix = batch_id if len(batch_id) <= 18 else hashlib.sha256(batch_id.encode()).hexdigest()[:18]
+    room = END_TO_END_ID_MAX - len(prefix) - 1  # 16 hex characters at least: 64 bits
+    return f"{prefix}-{hashlib.sha256(seller_id.encode()).hexdigest()[:room]}"
 
 
 @dataclass(frozen=True)

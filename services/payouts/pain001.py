@@ -38,6 +38,8 @@ def namespace(version: str) -> str:
 
 def check_lines(b: Batch, version: str) -> None:
     """What the schema would refuse, said per seller and field before the schema is asked."""
+    if len(b.batch_id) > 35:
+        raise FileRefused(f"batch id {b.batch_id[:40]}... is longer than a message id holds (MsgId, 35)")
     for ln in b.lines:
         a = ln.account
         if a is None and not 1 <= len(ln.bank_account_ref) <= ACCOUNT_ID_MAX:

@@ -45,6 +45,13 @@ def test_any_batch_the_ledger_can_make_validates_against_the_official_schema(lin
                                                                        for s, *_ in lines]
 
 
+@given(ID, st.lists(ID, min_size=2, max_size=5, unique=True))
+def test_any_batch_and_seller_ids_make_end_to_end_ids_of_at_most_35_that_tell_the_lines_apart(batch_id, sellers):
+    ids = [end_to_end_id(batch_id, s) for s in sellers]
+    assert all(len(i) <= 35 for i in ids) and len(set(ids)) == len(ids)
+    assert ids == [end_to_end_id(batch_id, s) for s in sellers]
+
+
 def test_end_to_end_ids_fit_35_characters_and_stay_unique_and_stable():
     long_a, long_b = "S" * 128, "S" * 127 + "T"
     ids = {end_to_end_id("PB_20261203_BRL", s) for s in (long_a, long_b, "S_1")}
