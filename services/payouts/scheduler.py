@@ -55,7 +55,7 @@ def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer
 def write_created(conn: psycopg.Connection, batch_ids: list[str], out_dir: Path,
                   debtor: files.Debtor = files.Debtor()) -> list[str]:
     """Write the files of those batches the ledger created (a day with no one due has none).
-    A batch whose pain.001 would not validate is held: no file, a PAYOUT_FILE_REFUSED
+    A batch whose bank file cannot be made is held: no file, a PAYOUT_FILE_REFUSED
     exception naming the seller and the field, and the other batches go on."""
     created = backoffice.created_batches(conn, batch_ids)
     for batch_id in created:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,11 @@ def test_resolving_with_a_transaction_id_that_is_not_one_is_one_readable_line(wo
     ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><OrgnlGrpInfAndSts>'
      '<OrgnlMsgId>PB_19990101_BRL</OrgnlMsgId></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>',
      "no payout batch PB_19990101_BRL"),
+    ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn/></Document>',
+     "holds no notification"),
+    ((Path(__file__).resolve().parents[1] / "data/bank/eduardordm-cnab240/SB22112AIT.RET").read_text(),
+     "answers no payout batch"),  # a real bank's retorno, to someone else
+    ("just some text\n", "not a CNAB 240 file"),
 ])
 def test_a_bank_status_report_that_answers_nothing_the_ledger_made_is_one_readable_line(worker_env, tmp_path,
                                                                                          content, message):
