@@ -42,6 +42,18 @@ def document(namespace: str, el: Callable[..., Element], root_child: str) -> tup
     return root, el(root, root_child)
 
 
+def message(namespace: str, root_child: str, message_id: str,
+            created_at: str) -> tuple[Callable[..., Element], Element, Element, Element]:
+    """(el, the Document, its one child, the child's GrpHdr with MsgId and CreDtTm):
+    how every message to or from a bank opens."""
+    el = builder(namespace)
+    root, child = document(namespace, el, root_child)
+    hdr = el(child, "GrpHdr")
+    el(hdr, "MsgId", message_id)
+    el(hdr, "CreDtTm", created_at)
+    return el, root, child, hdr
+
+
 def serialize(root: Element) -> bytes:
     ET.indent(root)
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)

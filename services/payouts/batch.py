@@ -93,3 +93,6 @@ def decimal(amount_minor: int, currency: str) -> str:
     return f"{whole}.{frac:0{exp}d}" if exp else str(whole)
 
 
+def result(seller_id: str, amount: int, status: str, reference: str | None, reason: str | None) -> dict:
+    """One line's outcome as a PayoutBatchConfirmed carries it, whichever file the bank sent."""
+    return {"seller_id": seller_id, "amount": amount, "status": status, "bank_reference": reference, "reason": reason}

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from services.adapters import iso20022
 from services.domain.errors import ConfigError
-from services.payouts.batch import Batch, decimal, end_to_end_id
+from services.payouts.batch import Batch, decimal, end_to_end_id, result
 from services.reconciliation.camt import AccountStatement, read
 
 
@@ -49,18 +49,14 @@ def confirmation(notifications: list[AccountStatement], batch: Batch, at: dateti
                     raise ConfigError(f"camt.054 {n.id}: {t.end_to_end_id} is answered twice")
                 seen.add(t.end_to_end_id)
                 if e.reversal or t.return_reason:
-                    results.append(_result(line.seller_id, t.amount_minor, "FAILED", None, t.return_reason or "RVSL"))
+                    results.append(result(line.seller_id, t.amount_minor, "FAILED", None, t.return_reason or "RVSL"))
                 elif not e.credit:
                     reference = t.reference if t.reference and t.reference != t.end_to_end_id else t.end_to_end_id
-                    results.append(_result(line.seller_id, t.amount_minor, "SETTLED", reference, None))
+                    results.append(result(line.seller_id, t.amount_minor, "SETTLED", reference, None))
     if not results:
         return None
     return {"event_id": f"camt054:{batch.batch_id}:{file_sha256[:32]}", "occurred_at": at,
             "batch_id": batch.batch_id, "results": results}
-
-
-def _result(seller_id: str, amount: int, status: str, reference: str | None, reason: str | None) -> dict:
-    return {"seller_id": seller_id, "amount": amount, "status": status, "bank_reference": reference, "reason": reason}
 
 
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
@@ -70,11 +66,7 @@ def write(message_id: str, account: str, currency: str, booked_on: str, created_
           settled: list[tuple[str, str, int]]) -> bytes:
     """A camt.054.001.08 debit notification booking the settled transfers (end_to_end_id,
     bank reference, amount in minor units) as one batch-booked entry (the simulator's side)."""
-    el = iso20022.builder(NS)
-    root, msg = iso20022.document(NS, el, "BkToCstmrDbtCdtNtfctn")
-    hdr = el(msg, "GrpHdr")
-    el(hdr, "MsgId", message_id)
-    el(hdr, "CreDtTm", created_at)
+    el, root, msg, _ = iso20022.message(NS, "BkToCstmrDbtCdtNtfctn", message_id, created_at)
     note = el(msg, "Ntfctn")
     el(note, "Id", message_id)
     el(note, "CreDtTm", created_at)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from services.domain.errors import ConfigError
-from services.payouts.batch import Batch, Debtor, FileRefused, Line
+from services.payouts.batch import Batch, Debtor, FileRefused, Line, result
 
 RECORD = 240
 FILE_LAYOUT, LOT_LAYOUT = "089", "045"
@@ -298,9 +298,8 @@ def confirmation(retorno: CnabFile, batch: Batch, at: datetime, file_sha256: str
         decided = outcome(d)
         if decided is not None:
             status, reason = decided
-            results.append({"seller_id": line.seller_id, "amount": line.amount_minor, "status": status,
-                            "bank_reference": (d.bank_number or d.our_number) if status == "SETTLED" else None,
-                            "reason": reason})
+            results.append(result(line.seller_id, line.amount_minor, status,
+                                  (d.bank_number or d.our_number) if status == "SETTLED" else None, reason))
     if not results:
         return None
     return {"event_id": f"cnab240:{batch.batch_id}:{file_sha256[:32]}", "occurred_at": at,

@@ -58,11 +58,7 @@ def write(b: Batch, debtor: Debtor) -> bytes:
     """The batch as a pain.001 of the debtor bank's version (not yet validated)."""
     v09 = debtor.pain001_version == "pain.001.001.09"
     ns = namespace(debtor.pain001_version)
-    el = iso20022.builder(ns)
-    root, cti = iso20022.document(ns, el, "CstmrCdtTrfInitn")
-    hdr = el(cti, "GrpHdr")
-    el(hdr, "MsgId", b.batch_id)
-    el(hdr, "CreDtTm", b.created_at)
+    el, root, cti, hdr = iso20022.message(ns, "CstmrCdtTrfInitn", b.batch_id, b.created_at)
     el(hdr, "NbOfTxs", str(len(b.lines)))
     el(hdr, "CtrlSum", decimal(b.control_sum_minor, b.currency))
     el(el(hdr, "InitgPty"), "Nm", debtor.name)
@@ -175,10 +171,6 @@ class Instruction:
     execution_date: str
     currency: str
     transfers: tuple[Transfer, ...]
-
-    @property
-    def control_sum_minor(self) -> int:
-        return sum(t.amount_minor for t in self.transfers)
 
 
 def parse(data: bytes) -> Instruction:

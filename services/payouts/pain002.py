@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 from services.adapters import iso20022
 from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError
-from services.payouts.batch import Batch, end_to_end_id
+from services.payouts.batch import Batch, end_to_end_id, result
 
 NS = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 _DOCUMENT = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:pain\.002\.001\.(\d{2})\}Document")
@@ -127,15 +127,16 @@ def read(report: StatusReport, batch: Batch) -> list[dict]:
             raise ConfigError(f"pain.002 transaction {n}: {d.end_to_end_id} is answered twice")
         seen.add(d.end_to_end_id)
         if d.status in SETTLED:
-            out.append(_result(line, "SETTLED", d.reference or d.end_to_end_id, None))
+            out.append(result(line.seller_id, line.amount_minor, "SETTLED", d.reference or d.end_to_end_id, None))
         elif d.status in REJECTED:
-            out.append(_result(line, "FAILED", None, d.reason or "NARR"))
+            out.append(result(line.seller_id, line.amount_minor, "FAILED", None, d.reason or "NARR"))
     if whole is not None:
         message_id = report.text("GrpHdr/MsgId") or batch.batch_id
         for e2e, line in by_e2e.items():
             if e2e not in seen:
-                out.append(_result(line, "SETTLED", message_id, None) if whole.status in SETTLED
-                           else _result(line, "FAILED", None, whole.reason or "NARR"))
+                out.append(result(line.seller_id, line.amount_minor, "SETTLED", message_id, None)
+                           if whole.status in SETTLED
+                           else result(line.seller_id, line.amount_minor, "FAILED", None, whole.reason or "NARR"))
     return out
 
 
@@ -158,11 +159,7 @@ def write(original_message_id: str, original_version: str, results: list[dict], 
     """A pain.002.001.03 answering a pain.001 with these results (the simulator's side):
     each result names its transfer by end_to_end_id, with status SETTLED (and its
     bank_reference) or FAILED (and its ISO reason)."""
-    el = iso20022.builder(NS)
-    root, rpt = iso20022.document(NS, el, "CstmrPmtStsRpt")
-    hdr = el(rpt, "GrpHdr")
-    el(hdr, "MsgId", message_id)
-    el(hdr, "CreDtTm", created_at)
+    el, root, rpt, _ = iso20022.message(NS, "CstmrPmtStsRpt", message_id, created_at)
     grp = el(rpt, "OrgnlGrpInfAndSts")
     el(grp, "OrgnlMsgId", original_message_id)
     el(grp, "OrgnlMsgNmId", original_version)
@@ -180,8 +177,3 @@ def write(original_message_id: str, original_version: str, results: list[dict], 
         else:
             el(tx, "AcctSvcrRef", r["bank_reference"])
     return iso20022.serialize(root)
-
-
-def _result(line, status: str, reference: str | None, reason: str | None) -> dict:
-    return {"seller_id": line.seller_id, "amount": line.amount_minor, "status": status,
-            "bank_reference": reference, "reason": reason}
