@@ -110,7 +110,11 @@ def settings(services, database_url):
 @pytest.fixture
 def worker_env(settings):
     """Environment for running the real `splitbook` processes against this test's stack."""
+    from services.controls import operators
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPLITBOOK_")}
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        token = operators.add(conn, "test-admin", "admin", "tests")  # the CLI's writes act as an operator
     env.update(DATABASE_URL=settings.database_url, KAFKA_BOOTSTRAP_SERVERS=settings.kafka_bootstrap_servers,
-               SPLITBOOK_TOPIC_PREFIX=settings.topic_prefix)
+               SPLITBOOK_TOPIC_PREFIX=settings.topic_prefix, SPLITBOOK_TOKEN=token)
     return env

@@ -10,7 +10,7 @@ SPLITBOOK="$ROOT/.venv/bin/splitbook"
 bash "$ROOT/deploy/scripts/env.sh"
 bash "$ROOT/deploy/scripts/services.sh" up
 # the demo drives the release scheduler itself (as of a day in the past), so it is not started here
-SPLITBOOK_WORKERS="post relay project" bash "$ROOT/deploy/scripts/pipeline.sh" start
+SPLITBOOK_WORKERS="post relay project api" bash "$ROOT/deploy/scripts/pipeline.sh" start
 trap 'bash "$ROOT/deploy/scripts/pipeline.sh" stop' EXIT
 set -a; source "$LOCAL/env"; set +a
 

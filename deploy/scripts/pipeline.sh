@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The pipeline's workers — posting consumer, relay, projection worker, release scheduler
-# and payout scheduler (SPLITBOOK_WORKERS="post relay project" leaves the schedulers out)
+# The pipeline's workers — posting consumer, relay, projection worker, release scheduler,
+# payout scheduler and the HTTP API (SPLITBOOK_WORKERS="post relay project" leaves the
+# schedulers and the API out)
 # — under one supervisor (`splitbook supervise`) that restarts any worker that exits,
 # with backoff. `pipeline.sh status` (= `splitbook status`) shows each worker's pid,
 # restarts and last error.
 # Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
 source "$(dirname "$0")/lib.sh"
-WORKERS="${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler}"
+WORKERS="${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler api}"
 SPLITBOOK="$ROOT/.venv/bin/splitbook"
 STATE="$RUN/supervisor.json"
 
@@ -16,7 +17,7 @@ start() {
   "$SPLITBOOK" migrate >/dev/null
   if pid_alive "$RUN/supervisor.pid"; then say "pipeline already running (splitbook status)"; return 0; fi
   rm -f "$STATE"
-  nohup "$SPLITBOOK" supervise --workers "$WORKERS" --state "$STATE" --logs "$LOGS" >>"$LOGS/supervisor.log" 2>&1 &
+  nohup "$SPLITBOOK" supervise --workers "$WORKERS" --metrics-base-port 8410 --state "$STATE" --logs "$LOGS" >>"$LOGS/supervisor.log" 2>&1 &
   echo $! >"$RUN/supervisor.pid"
   say "started the supervisor (pid $!) for: $WORKERS (logs .local/logs/<worker>.log)"
   for _ in $(seq 1 40); do

@@ -13,7 +13,8 @@ case "${1:-}" in
       bash "$ROOT/deploy/scripts/kafka.sh" start
       KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
     fi
-    printf 'DATABASE_URL=%s\nKAFKA_BOOTSTRAP_SERVERS=%s\n' "$DATABASE_URL" "$KAFKA_BOOTSTRAP_SERVERS" >"$LOCAL/env"
+    printf 'DATABASE_URL=%s\nKAFKA_BOOTSTRAP_SERVERS=%s\nSPLITBOOK_API_URL=%s\n' "$DATABASE_URL" \
+      "$KAFKA_BOOTSTRAP_SERVERS" "${SPLITBOOK_API_URL:-http://127.0.0.1:8400}" >"$LOCAL/env"
     ;;
   down)
     bash "$ROOT/deploy/scripts/kafka.sh" stop

@@ -21,6 +21,8 @@ def parse_untrusted(data: bytes) -> Element:
         raise ConfigError(f"refused: the XML uses {type(e).__name__} (entities or external references)") from None
     except ParseError as e:
         raise ConfigError(f"not XML: {e}") from None
+    except (LookupError, ValueError) as e:  # an unknown encoding in the declaration, and the like
+        raise ConfigError(f"not XML that can be read: {e}") from None
 
 
 def builder(namespace: str) -> Callable[..., Element]:

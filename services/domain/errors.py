@@ -74,3 +74,15 @@ class PermanentError(InfrastructureError):
 
 class ConfigError(SplitbookError):
     """A setting or CLI argument is wrong; reported as one line."""
+
+
+class NotFound(ConfigError):
+    """What was asked for does not exist (HTTP 404); one line on the CLI."""
+
+
+class Unauthenticated(SplitbookError):
+    """No token, or one no active operator holds (HTTP 401)."""
+
+
+class Forbidden(SplitbookError):
+    """The operator's role does not allow the action (HTTP 403)."""

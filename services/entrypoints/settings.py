@@ -31,6 +31,7 @@ class Settings(BaseModel):
     database_url: str = Field(min_length=1)
     kafka_bootstrap_servers: str = Field(min_length=1)
     topic_prefix: str = ""  # tests isolate themselves with a prefix
+    api_url: str = "http://127.0.0.1:8400"  # where `splitbook api` listens (make up writes it to .local/env)
     batch_max_messages: int = Field(5000, ge=1, le=100_000)
     batch_timeout_s: float = Field(0.2, gt=0)
     escrow_window_days: int = Field(30, ge=0)
@@ -94,6 +95,7 @@ class Settings(BaseModel):
             "database_url": env.get("DATABASE_URL", ""),
             "kafka_bootstrap_servers": env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
             "topic_prefix": env.get("SPLITBOOK_TOPIC_PREFIX", ""),
+            "api_url": env.get("SPLITBOOK_API_URL", "http://127.0.0.1:8400"),
         }
         for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
                     "park_timeout_s", "two_approvals_above_minor", "payout_debtor_name", "payout_debtor_account",

@@ -231,7 +231,8 @@ def parse(data: bytes) -> CnabFile:
         kind = ln[7]
         if kind == "1":
             if current is not None:
-                raise ConfigError(f"CNAB record {n}: lot {ln[3:7]} opens before lot {current} closes")
+                raise ConfigError(f"CNAB record {n}: lot {ln[3:7]!r} opens before lot {current} closes")
+            _number(ln[3:7], n)
             current, lot_lines, lot_sum, lots = ln[3:7], 1, 0, lots + 1
         elif kind == "3" and current is not None:
             lot_lines += 1
@@ -259,12 +260,12 @@ def parse(data: bytes) -> CnabFile:
     if _number(trailer["lots"], len(lines)) != lots or _number(trailer["records"], len(lines)) != len(lines):
         raise ConfigError(f"the CNAB file trailer says {int(trailer['lots'])} lots and {int(trailer['records'])}"
                           f" records, the file holds {lots} and {len(lines)}")
-    sequence = int(header["sequence"]) if header["sequence"].isdigit() else 0  # banks fill it their own way
+    sequence = int(header["sequence"]) if header["sequence"].isascii() and header["sequence"].isdigit() else 0
     return CnabFile(header["direction"], header["bank"], sequence, tuple(details))
 
 
 def _number(value: str, n: int) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ConfigError(f"CNAB record {n}: {value!r} where a number must be")
     return int(value)
 

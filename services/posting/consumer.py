@@ -30,7 +30,7 @@ from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rul
 from services.posting.overlap import DecodeAhead, WriteBehind
 from services.posting.registry import Needs
 from services.posting.writer import CONSUMER_NAME, Position, Prepared, StaleBatch, write_batch
-from services.runtime import faults
+from services.runtime import faults, metrics
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
 log = structlog.get_logger()
@@ -313,10 +313,17 @@ class PostingConsumer:
         t.parked += len(outcome.parked)
         t.unparked += len(outcome.unparked)
         t.noops += outcome.noops
+        metrics.POSTING_BATCH_SIZE.observe(len(batch))
+        metrics.POSTING_BATCH_SECONDS.observe(elapsed_s)
+        for outcome_name, n in (("posted", len(outcome.staged)), ("rejected", len(outcome.rejected)),
+                                ("duplicate", outcome.duplicates), ("parked", len(outcome.parked))):
+            if n:
+                metrics.POSTING_EVENTS.labels(outcome_name).inc(n)
         for p in outcome.parked:
             log.info("event_parked", reason=p.reason, detail=p.detail, event_id=p.event_id, order_id=p.order_id,
                      topic=p.msg.topic, partition=p.msg.partition, offset=p.msg.offset)
         for r in outcome.rejected:
+            metrics.POSTING_REJECTED.labels(r.reason_code).inc()
             log.warning("event_rejected", reason=r.reason_code, detail=r.detail, event_id=r.event_id,
                         order_id=r.order_id, topic=r.source_topic, partition=r.source_partition,
                         offset=r.source_offset)

@@ -80,23 +80,36 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
     return out
 
 
-def render(conn: psycopg.Connection, seller: str, start: date, end: date, currency: str | None,
-           fmt: str = "table") -> tuple[str, dict[str, int]]:
-    """Returns (text, closing balance per currency)."""
+def periods(conn: psycopg.Connection, seller: str, start: date, end: date,
+            currency: str | None) -> dict[str, dict]:
+    """currency -> {opening, movements (each with its running balance), closing} for the
+    days start..end (UTC); what both the printed statement and the API's JSON show."""
     lo = datetime.combine(start, time(0), tzinfo=timezone.utc)
     hi = datetime.combine(end, time(0), tzinfo=timezone.utc).replace(hour=23, minute=59, second=59)
-    parts, closing = [], {}
+    out = {}
     for cur, moves in sorted(movements(conn, seller).items()):
         if currency and cur != currency:
             continue
-        opening = sum(m.balance_change for m in moves if m.at < lo)
-        balance = opening
-        rows = [("", "", "opening balance", "", *([""] * len(COLUMNS)), opening)]
+        opening = balance = sum(m.balance_change for m in moves if m.at < lo)
+        rows = []
         for m in (m for m in moves if lo <= m.at <= hi):
             balance += m.balance_change
-            rows.append((m.seq, m.at.date().isoformat(), m.what, m.reference, *(m.delta[c] for c in COLUMNS), balance))
-        rows.append(("", "", "closing balance", "", *([""] * len(COLUMNS)), balance))
-        closing[cur] = balance
+            rows.append({"seq": m.seq, "at": m.at, "movement": m.what, "reference": m.reference, **m.delta,
+                         "balance": balance})
+        out[cur] = {"opening": opening, "movements": rows, "closing": balance}
+    return out
+
+
+def render(conn: psycopg.Connection, seller: str, start: date, end: date, currency: str | None,
+           fmt: str = "table") -> tuple[str, dict[str, int]]:
+    """Returns (text, closing balance per currency)."""
+    parts, closing = [], {}
+    for cur, p in periods(conn, seller, start, end, currency).items():
+        rows = [("", "", "opening balance", "", *([""] * len(COLUMNS)), p["opening"])]
+        rows += [(m["seq"], m["at"].date().isoformat(), m["movement"], m["reference"], *(m[c] for c in COLUMNS),
+                  m["balance"]) for m in p["movements"]]
+        rows.append(("", "", "closing balance", "", *([""] * len(COLUMNS)), p["closing"]))
+        closing[cur] = p["closing"]
         headers = ("seq", "date", "movement", "reference", *COLUMNS, "balance")
         if fmt == "table":
             rows = [(*r[:4], *(format_minor(v, cur) if v not in ("", 0) else "" for v in r[4:-1]),

@@ -86,7 +86,7 @@ def test_a_hostile_bank_statement_is_one_readable_line(worker_env, tmp_path, con
 
 @pytest.mark.integration
 def test_resolving_with_a_transaction_id_that_is_not_one_is_one_readable_line(worker_env):
-    r = splitbook("exceptions", "resolve", "1", "--by", "ana", "--note", "n", "--transaction", "NOPE", env=worker_env)
+    r = splitbook("exceptions", "resolve", "1", "--note", "n", "--transaction", "NOPE", env=worker_env)
     assert r.returncode == 2 and "is not a journal transaction id" in r.stderr and r.stderr.count("\n") == 1
 
 

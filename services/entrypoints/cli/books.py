@@ -9,9 +9,11 @@ from pathlib import Path
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
+from services.controls import audit
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, day, now, positive
+from services.entrypoints.cli.operators import acting
 from services.entrypoints.settings import ROOT, Settings
 from services.statements import reports
 
@@ -64,11 +66,13 @@ def reconcile(args) -> int:
     settings = Settings.from_env()
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
-    with db.connect(settings.database_url, role="splitbook_operator") as conn:
+    with acting("reconcile.import") as (conn, op):
         if args.reconcile_command == "gateway":
             out = gateway.reconcile(conn, args.file)
         else:
             out = bank.reconcile(conn, args.file, args.currency)
+        audit.record(conn, op.name, f"{args.reconcile_command}_file_imported", args.file.name, sha256=out.sha256,
+                     already=out.already)
     if out.already:
         print(f"{args.file.name} (sha256 {out.sha256[:16]}...) was already imported: nothing changed")
         return 0

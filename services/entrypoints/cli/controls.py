@@ -10,6 +10,7 @@ from services.adapters.postgres import db
 from services.domain.errors import ConfigError, Rejected
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, now, positive, posting
+from services.entrypoints.cli.operators import acting
 from services.entrypoints.settings import Settings
 from services.statements import reports
 
@@ -29,11 +30,9 @@ def register(sub) -> None:
     sp = esub.add_parser("assign", help="assign to someone")
     sp.add_argument("exception_id", type=positive)
     sp.add_argument("--to", required=True)
-    sp.add_argument("--by", required=True, help="who is doing this (audited)")
     sp.set_defaults(handler=exceptions_assign)
     sp = esub.add_parser("resolve", help="resolve (or write off); never edits the journal")
     sp.add_argument("exception_id", type=positive)
-    sp.add_argument("--by", required=True)
     sp.add_argument("--note", required=True)
     sp.add_argument("--write-off", action="store_true")
     sp.add_argument("--transaction", help="the correcting journal transaction id, if one was needed")
@@ -42,7 +41,6 @@ def register(sub) -> None:
     adj = sub.add_parser("adjust", help="manual adjustments with maker-checker")
     asub = adj.add_subparsers(dest="adjust_command", required=True, metavar="ACTION", parser_class=Parser)
     sp = asub.add_parser("propose", help="propose a balanced adjustment (postings in minor units, + debit, - credit)")
-    sp.add_argument("--by", required=True, help="the proposer")
     sp.add_argument("--posting", action="append", required=True, type=posting, metavar="ACCOUNT=AMOUNT")
     sp.add_argument("--currency", required=True)
     sp.add_argument("--reason-code", required=True)
@@ -51,13 +49,14 @@ def register(sub) -> None:
     sp.set_defaults(handler=adjust_propose)
     sp = asub.add_parser("approve", help="approve (not your own); posts once enough approvers agree")
     sp.add_argument("adjustment_id")
-    sp.add_argument("--by", required=True)
     sp.set_defaults(handler=adjust_approve)
     asub.add_parser("list", help="adjustments with their approvals").set_defaults(handler=adjust_list)
 
 
 def _operator(settings: Settings):
     return db.connect(settings.database_url, role="splitbook_operator")
+# Writes act as the operator whose token is SPLITBOOK_TOKEN (cli.operators.acting): the
+# audit log records who that is, never a typed name.
 
 
 @contextlib.contextmanager
@@ -94,8 +93,8 @@ def exceptions_show(args) -> int:
 def exceptions_assign(args) -> int:
     from services.controls import exceptions_queue as queue
 
-    with _operator(Settings.from_env()) as conn:
-        queue.assign(conn, args.exception_id, args.to, args.by)
+    with acting("exceptions.assign") as (conn, op):
+        queue.assign(conn, args.exception_id, args.to, op.name)
     print(f"exception {args.exception_id} assigned to {args.to}")
     return 0
 
@@ -103,8 +102,8 @@ def exceptions_assign(args) -> int:
 def exceptions_resolve(args) -> int:
     from services.controls import exceptions_queue as queue
 
-    with _operator(Settings.from_env()) as conn:
-        queue.resolve(conn, args.exception_id, args.by, args.note, args.write_off, args.transaction)
+    with acting("exceptions.resolve") as (conn, op):
+        queue.resolve(conn, args.exception_id, op.name, args.note, args.write_off, args.transaction)
     print(f"exception {args.exception_id} {'written off' if args.write_off else 'resolved'}")
     return 0
 
@@ -113,10 +112,10 @@ def adjust_propose(args) -> int:
     from services.controls import adjustments
 
     settings = Settings.from_env()
-    with _operator(settings) as conn, _refused_in_one_line():
-        adj_id = adjustments.propose(conn, args.by, args.reason_code, args.reason, args.currency, args.posting,
+    with acting("adjustments.propose") as (conn, op), _refused_in_one_line():
+        adj_id = adjustments.propose(conn, op.name, args.reason_code, args.reason, args.currency, args.posting,
                                      settings.two_approvals_above_minor, args.exception)
-    print(f"{adj_id} proposed by {args.by}; waiting for approval")
+    print(f"{adj_id} proposed by {op.name}; waiting for approval")
     return 0
 
 
@@ -124,12 +123,12 @@ def adjust_approve(args) -> int:
     from services.controls import adjustments
 
     settings = Settings.from_env()
-    with _operator(settings) as conn, _refused_in_one_line():
+    with acting("adjustments.approve") as (conn, op), _refused_in_one_line():
         outcome = adjustments.approve(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(),
-                                      args.adjustment_id, args.by, now())
-    print({"approved": f"{args.adjustment_id} approved by {args.by}: submitted to the ledger",
-           "waiting": f"{args.adjustment_id} approved by {args.by}: needs another approver",
-           "repeated": f"{args.adjustment_id}: {args.by} had already approved it"}[outcome])
+                                      args.adjustment_id, op.name, now())
+    print({"approved": f"{args.adjustment_id} approved by {op.name}: submitted to the ledger",
+           "waiting": f"{args.adjustment_id} approved by {op.name}: needs another approver",
+           "repeated": f"{args.adjustment_id}: {op.name} had already approved it"}[outcome])
     return 0
 
 

@@ -1,5 +1,6 @@
 """splitbook: the ledger's command line. Each command group lives in its own module
-(pipeline, simulators, release, payouts, controls, books) and registers its verbs here.
+(pipeline, simulators, release, payouts, controls, books, operators, api) and registers
+its verbs here.
 
 Every error is one readable line on stderr and a non-zero exit, never a traceback."""
 
@@ -10,14 +11,14 @@ import sys
 import psycopg
 import structlog
 
-from services.domain.errors import ConfigError, SplitbookError
-from services.entrypoints.cli import books, controls, payouts, pipeline, release, simulators
+from services.domain.errors import ConfigError, Forbidden, SplitbookError, Unauthenticated
+from services.entrypoints.cli import api, books, controls, operators, payouts, pipeline, release, simulators
 from services.entrypoints.cli.args import Parser
 from services.runtime import logs
 
 log = structlog.get_logger()
 
-GROUPS = (pipeline, simulators, release, payouts, controls, books)
+GROUPS = (pipeline, simulators, release, payouts, controls, books, operators, api)
 
 
 def build_parser() -> Parser:
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"splitbook: error: {e}", file=sys.stderr)
         return 2
+    except (Unauthenticated, Forbidden) as e:
+        print(f"splitbook: {'forbidden' if isinstance(e, Forbidden) else 'unauthenticated'}: {e}", file=sys.stderr)
+        return 77  # EX_NOPERM
     except SplitbookError as e:
         print(f"splitbook: error: {e}", file=sys.stderr)
         return 1

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
+from services.controls import audit
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, clock_time, day, instant, now
+from services.entrypoints.cli.operators import acting
 from services.entrypoints.settings import ROOT, Settings
 from services.runtime import progress
 from services.runtime.runloop import Stop, reconnecting
@@ -47,7 +49,8 @@ def run(args) -> int:
     from services.payouts import scheduler as payouts
 
     settings = Settings.from_env()
-    with db.connect(settings.database_url) as conn:
+    with acting("payouts.run", role=None) as (conn, op):
+        audit.record(conn, op.name, "payouts_run", args.date.isoformat())
         created = payouts.run(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), args.date,
                               args.as_of or now(), args.out)
         progress.wait_caught_up(settings, conn, 120)
@@ -82,7 +85,8 @@ def scheduler(args) -> int:
 def files(args) -> int:
     from services.payouts import files as bank_files
 
-    with db.connect(Settings.from_env().database_url) as conn:
+    with acting("payouts.run", role=None) as (conn, op):
+        audit.record(conn, op.name, "payout_files_written", args.batch_id)
         for fmt, path in bank_files.write_files(conn, args.batch_id, args.out,
                                                 bank_files.Debtor.from_settings(Settings.from_env())).items():
             print(f"{fmt}: {path}")
@@ -95,7 +99,8 @@ def confirm(args) -> int:
     if not args.file.is_file():
         raise ConfigError(f"no such file: {args.file}")
     settings = Settings.from_env()
-    with db.connect(settings.database_url) as conn:
+    with acting("payouts.confirm", role=None) as (conn, op):
+        audit.record(conn, op.name, "bank_answer_read", args.file.name)
         c = answers.confirm(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(),
                             args.file.read_bytes(), now())
     if c is None:

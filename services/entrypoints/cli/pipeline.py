@@ -10,7 +10,7 @@ from pathlib import Path
 from services.adapters.postgres import db
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
-from services.entrypoints.cli.args import run_worker
+from services.entrypoints.cli.args import positive, run_worker
 from services.entrypoints.settings import ROOT, Settings
 from services.runtime import progress
 from services.runtime.runloop import Stop
@@ -18,7 +18,8 @@ from services.statements import reports
 
 # The pipeline's workers, as `splitbook supervise` runs them: name -> the verb's arguments.
 WORKERS = {"post": ["post"], "relay": ["relay"], "project": ["project"],
-           "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"]}
+           "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"], "api": ["api"]}
+METERED = ("post", "relay", "project")  # workers that serve /metrics on a port of their own
 STATE = ROOT / ".local" / "run" / "supervisor.json"
 
 
@@ -30,7 +31,9 @@ def register(sub) -> None:
                               ("project", "run the projection worker (read models)", bootstrap.projection_worker)):
         sp = sub.add_parser(name, help=text)
         sp.add_argument("--idle-exit-s", type=float, default=None, help="exit after this long with nothing to do")
-        sp.set_defaults(handler=lambda args, build=build: run_worker(build, Settings.from_env(), args.idle_exit_s))
+        sp.add_argument("--metrics-port", type=positive, default=None, help="serve Prometheus /metrics on this port")
+        sp.set_defaults(handler=lambda args, build=build: run_worker(build, Settings.from_env(), args.idle_exit_s,
+                                                                     args.metrics_port))
     sub.add_parser("rebuild", help="rebuild every read model from the journal").set_defaults(handler=rebuild)
     sp = sub.add_parser("wait", help="wait until everything published is posted, relayed and projected")
     sp.add_argument("--timeout-s", type=float, default=300)
@@ -39,6 +42,8 @@ def register(sub) -> None:
     sp.add_argument("--workers", default=" ".join(WORKERS), help=f"space-separated, of: {' '.join(WORKERS)}")
     sp.add_argument("--state", type=Path, default=STATE)
     sp.add_argument("--logs", type=Path, default=ROOT / ".local" / "logs")
+    sp.add_argument("--metrics-base-port", type=positive, default=None,
+                    help=f"the workers {', '.join(METERED)} serve /metrics on this port + 1, + 2, + 3")
     sp.set_defaults(handler=supervise)
     sp = sub.add_parser("status", help="each supervised worker: state, pid, restarts, last exit and error")
     sp.add_argument("--state", type=Path, default=STATE)
@@ -79,6 +84,10 @@ def supervise(args) -> int:
     args.logs.mkdir(parents=True, exist_ok=True)
     argv = {n: [sys.executable, "-m", "services.entrypoints.cli.main", "--log-level", args.log_level, *WORKERS[n]]
             for n in names}
+    if args.metrics_base_port:
+        for i, n in enumerate(METERED, start=1):
+            if n in argv:
+                argv[n] += ["--metrics-port", str(args.metrics_base_port + i)]
     supervisor.Supervisor(argv, args.state, args.logs).run(Stop().install())
     return 0
 

@@ -1,0 +1,1 @@
+"""The HTTP API and the ops console (one ASGI app, served by uvicorn)."""
