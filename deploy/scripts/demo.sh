@@ -23,4 +23,11 @@ echo
 say "verify: the hash chain, every invariant, every read model against the journal"
 "$SPLITBOOK" --log-level warning verify
 echo
-say "done. Services stay up for queries (psql \"\$DATABASE_URL\" after 'source .local/env'); 'make down' stops them."
+echo
+# an admin for the demo (names are not reused: one per run), and where the console is
+ADMIN="demo-admin-$(date -u +%Y%m%d%H%M%S)"
+TOKEN="$("$SPLITBOOK" --log-level warning operators add "$ADMIN" --role admin --as-server | tail -1)"
+trap - EXIT   # the pipeline and the API stay up for the console
+say "the ops console: $SPLITBOOK_API_URL/  (log in as $ADMIN with the token below; API: $SPLITBOOK_API_URL/docs)"
+echo "$TOKEN"
+say "done. Services, pipeline and API stay up (psql \"\$DATABASE_URL\" after 'source .local/env'); 'make down' stops them."

@@ -92,5 +92,9 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
     close = api.get(f"/api/v1/close/{today}", headers=bearer(vera)).json()
     assert close["date"] == today.isoformat() and close["trial_balance"]
     assert api.get("/api/v1/dashboard", headers=bearer(vera)).json()["open_exceptions"] == 0
+    metrics = api.get("/metrics/").text
+    assert 'splitbook_exceptions{reason_code="SCHEMA_INVALID"} 1.0' in metrics
+    assert 'splitbook_lag_seq{stage="projection"} 0.0' in metrics and "splitbook_up 1.0" in metrics
+    assert "splitbook_consumer_lag_messages{" in metrics and "splitbook_oldest_open_exception_seconds 0.0" in metrics
     spec = api.get("/openapi.json").json()
     assert {"/api/v1/journal", "/api/v1/adjustments/{adjustment_id}/approve"} <= set(spec["paths"])

@@ -23,6 +23,9 @@ def register(sub) -> None:
     sp = osub.add_parser("add", help="add an operator and print its API token, once")
     sp.add_argument("name")
     sp.add_argument("--role", required=True, choices=("viewer", "operator", "approver", "admin"))
+    sp.add_argument("--as-server", action="store_true",
+                    help="add without an admin token, as whoever holds the database's owner credentials (the"
+                         " demo, a locked-out team); recorded as 'server' in the audit log")
     sp.set_defaults(handler=add)
     sp = osub.add_parser("list", help="operators with their roles")
     sp.set_defaults(handler=list_operators)
@@ -46,6 +49,8 @@ def add(args) -> int:
     with db.connect(Settings.from_env().database_url) as conn:
         if operators.bootstrapping(conn) and args.role == "admin":
             by = "bootstrap"  # the first admin, added by whoever runs the server's CLI
+        elif args.as_server:
+            by = "server"  # the database's owner credentials: the power psql has anyway
         else:
             by = operators.acting(conn, token(), "operators.manage").name
         secret = operators.add(conn, args.name, args.role, by)
