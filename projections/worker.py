@@ -18,7 +18,7 @@ from services.adapters.postgres import db, read_models
 from services.adapters.postgres.journal import transaction_uuid
 from services.domain.errors import PermanentError, Rejected
 from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
-from services.runtime import faults
+from services.runtime import faults, metrics
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
 log = structlog.get_logger()
@@ -118,6 +118,8 @@ class ProjectionWorker:
                 faults.crash_point("projector_after_db_commit")
                 self.totals.batches += 1
                 self.totals.applied += applied
+                metrics.PROJECTED.inc(applied)
+                metrics.PROJECTION_SEQ.set(records[-1][2].seq)
                 log.info("journal_projected", applied=applied, last_seq=records[-1][2].seq,
                          total_applied=self.totals.applied)
         finally:

@@ -15,7 +15,7 @@ from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
 from services.adapters.postgres import controls as store
 from services.controls import audit
-from services.domain.errors import ConfigError
+from services.domain.errors import ConfigError, NotFound
 from services.domain.rules.adjustments import required_approvals, validate
 from services.entrypoints.settings import Settings
 
@@ -23,6 +23,8 @@ from services.entrypoints.settings import Settings
 def propose(conn: psycopg.Connection, proposer: str, reason_code: str, reason: str, currency: str,
             postings: list[tuple[str, int]], two_approvals_above_minor: int, exception_id: int | None = None) -> str:
     amount = validate(currency, postings)  # Rejected -> the CLI prints its reason
+    if exception_id is not None and (not 0 < exception_id < 2**63 or store.exception(conn, exception_id) is None):
+        raise NotFound(f"no exception {exception_id} for the adjustment to correct")
     adjustment_id = f"ADJ_{uuid.uuid4().hex[:10].upper()}"
     needed = required_approvals(amount, two_approvals_above_minor)
     with conn.transaction():
@@ -39,7 +41,7 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
     with conn.transaction():
         row = store.lock_adjustment(conn, adjustment_id)
         if row is None:
-            raise ConfigError(f"no adjustment {adjustment_id}")
+            raise NotFound(f"no adjustment {adjustment_id}")
         proposer, reason_code, reason, currency, postings, needed = row
         if approver == proposer:
             audit.record(conn, approver, "adjustment_approval_refused", adjustment_id, why="proposer cannot approve")

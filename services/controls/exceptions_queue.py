@@ -10,7 +10,7 @@ import psycopg
 from services.adapters.postgres import controls as store
 from services.adapters.postgres import journal
 from services.controls import audit
-from services.domain.errors import ConfigError
+from services.domain.errors import ConfigError, NotFound
 
 
 def list_(conn: psycopg.Connection, status: str | None, reason: str | None, limit: int) -> list[tuple]:
@@ -18,9 +18,9 @@ def list_(conn: psycopg.Connection, status: str | None, reason: str | None, limi
 
 
 def show(conn: psycopg.Connection, exception_id: int) -> dict:
-    row = store.exception(conn, exception_id)
+    row = store.exception(conn, exception_id) if 0 < exception_id < 2**63 else None
     if row is None:
-        raise ConfigError(f"no exception {exception_id}")
+        raise NotFound(f"no exception {exception_id}")
     return row
 
 

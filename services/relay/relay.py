@@ -21,6 +21,7 @@ from services.adapters.postgres import db, journal, relaying
 from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
 from services.domain.journal import PostedTransaction
+from services.runtime import metrics
 from services.runtime.runloop import Stop, with_retries
 
 log = structlog.get_logger()
@@ -102,6 +103,8 @@ class Relay:
         with db.translated():
             relaying.store_position(self.conn, STREAM, page[-1].seq)
         self.published += len(page)
+        metrics.RELAYED.inc(len(page))
+        metrics.RELAY_SEQ.set(page[-1].seq)
         log.info("journal_relayed", first_seq=page[0].seq, last_seq=page[-1].seq, count=len(page))
         return len(page)
 

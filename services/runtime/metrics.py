@@ -2,12 +2,13 @@
 (PipelineCollector: journal and read-model positions and lag in sequence numbers and
 seconds, per-partition consumer lag, events posted by kind and rejected by reason,
 parked events, open exceptions and the age of the oldest); the posting consumer also
-counts and times its own batches (POSTING_* below), served on SPLITBOOK_METRICS_PORT."""
+counts and times its own batches (POSTING_* below), the relay and the projection worker
+count what they carried, each served on its --metrics-port."""
 
 from __future__ import annotations
 
 import structlog
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -24,6 +25,10 @@ POSTING_BATCH_SIZE = Histogram("splitbook_posting_batch_messages", "messages per
                                buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10_000))
 POSTING_BATCH_SECONDS = Histogram("splitbook_posting_batch_seconds", "time to post a batch",
                                   buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+RELAYED = Counter("splitbook_relay_transactions", "journal transactions the relay published to ledger.journal")
+RELAY_SEQ = Gauge("splitbook_relay_last_seq", "the last journal sequence the relay published")
+PROJECTED = Counter("splitbook_projection_transactions", "journal transactions the projection worker applied")
+PROJECTION_SEQ = Gauge("splitbook_projection_last_seq", "the last journal sequence in the read models")
 
 
 class PipelineCollector(Collector):

@@ -32,6 +32,14 @@ from services.runtime.metrics import PipelineCollector
 from services.statements import statement
 
 PAGE_MAX = 1000
+SEQ_MAX = 2**63 - 1
+ERRORS = {code: {"description": what, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}, "reason_code": {"type": "string"}},
+    "required": ["error"]}}}} for code, what in (
+    (400, "a request the ledger cannot take (one line says why)"), (401, "no token, or an unknown or revoked one"),
+    (403, "the operator's role does not allow it"), (404, "no such thing"),
+    (409, "it conflicts with what the ledger holds"), (422, "a rule refused it (reason_code says which)"),
+    (503, "PostgreSQL or Kafka does not answer"))}
 
 
 class Assign(BaseModel):
@@ -58,7 +66,7 @@ class Propose(BaseModel):
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Splitbook", version="1", description=__doc__,
+    app = FastAPI(title="Splitbook", version="1", description=__doc__, responses=ERRORS,
                   openapi_tags=[{"name": "balances"}, {"name": "journal"}, {"name": "payouts"},
                                 {"name": "exceptions"}, {"name": "adjustments"}, {"name": "books"}])
     state: dict = {}
@@ -84,6 +92,14 @@ def create_app(settings: Settings) -> FastAPI:
         return Depends(dependency)
 
     reader = acting("read")
+
+    @app.exception_handler(psycopg.DataError)
+    async def unusable(request: Request, e: psycopg.DataError) -> JSONResponse:
+        return JSONResponse({"error": f"a value the ledger cannot take: {str(e).splitlines()[0]}"}, status_code=400)
+
+    @app.exception_handler(psycopg.IntegrityError)
+    async def conflict(request: Request, e: psycopg.IntegrityError) -> JSONResponse:
+        return JSONResponse({"error": f"conflicts with the ledger: {str(e).splitlines()[0]}"}, status_code=409)
 
     @app.exception_handler(SplitbookError)
     async def refused(request: Request, e: SplitbookError) -> JSONResponse:
@@ -126,6 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
         """Opening balance, every movement with a running balance, closing balance."""
         if end < start:
             raise ConfigError("'to' is before 'from'")
+        if not (1970 <= start.year <= 9000 and 1970 <= end.year <= 9000):
+            raise ConfigError("a statement covers days between 1970 and 9000")
         with connection() as conn:
             if format == "csv":
                 text, _ = statement.render(conn, seller_id, start, end, currency, "csv")
@@ -151,8 +169,8 @@ def create_app(settings: Settings) -> FastAPI:
         with connection() as conn:
             if as_of is None:
                 seq = queries.last_seq_at(conn, datetime.now(timezone.utc))
-            elif as_of.isdigit():
-                seq = int(as_of)
+            elif as_of.isascii() and as_of.isdigit():
+                seq = min(int(as_of), SEQ_MAX)
             else:
                 try:
                     at = datetime.fromisoformat(as_of)
@@ -162,7 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
             return {"as_of_seq": seq, "accounts": queries.account_balances(conn, seq, prefix, limit)}
 
     @app.get("/api/v1/journal", tags=["journal"])
-    def journal(after: Annotated[int, Query(ge=0, description="the cursor: the last seq you have")] = 0,
+    def journal(after: Annotated[int, Query(ge=0, le=SEQ_MAX, description="the cursor: the last seq you have")] = 0,
                 limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100, op: Operator = reader) -> dict:
         """The journal in sequence order, a page at a time."""
         with connection() as conn:
@@ -184,7 +202,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/api/v1/exceptions", tags=["exceptions"])
     def exceptions(status: Annotated[str | None, Query(pattern="^(open|assigned|resolved|written_off)$")] = None,
-                   reason: str | None = None, after: Annotated[int, Query(ge=0)] = 0,
+                   reason: str | None = None, after: Annotated[int, Query(ge=0, le=SEQ_MAX)] = 0,
                    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 100, op: Operator = reader) -> dict:
         """The exceptions queue, oldest first, a page at a time."""
         with connection() as conn:
@@ -229,6 +247,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/v1/close/{day}", tags=["books"])
     def close_report(day: date, op: Operator = reader) -> dict:
         """The day's close: opening and closing trial balance, movements, exceptions."""
+        if not 1970 <= day.year <= 9000:
+            raise ConfigError(f"{day} is outside the ledger's dates")
         with connection() as conn:
             return closing.compute(conn, day)
 
