@@ -43,6 +43,8 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
         if row is None:
             raise NotFound(f"no adjustment {adjustment_id}")
         proposer, reason_code, reason, currency, postings, needed = row
+        if store.adjustment_status(conn, adjustment_id) == "refused":
+            raise ConfigError(f"{adjustment_id} was refused; it cannot be approved")
         if approver == proposer:
             audit.record(conn, approver, "adjustment_approval_refused", adjustment_id, why="proposer cannot approve")
     if approver == proposer:
@@ -63,6 +65,19 @@ def approve(settings: Settings, conn: psycopg.Connection, producer: Producer, re
         publish(producer, settings.topic(topics.COMMANDS), registry, [command], name="ManualAdjustment")
         audit.record(conn, approver, "adjustment_submitted", adjustment_id, event_id=command["event_id"])
     return "approved" if inserted else "repeated"
+
+
+def refuse(conn: psycopg.Connection, adjustment_id: str, by: str, note: str) -> None:
+    """An approver turns a pending adjustment down, with a note: it is never posted."""
+    if not note.strip():
+        raise ConfigError("a refusal needs a note saying why")
+    with conn.transaction():
+        status = store.adjustment_status(conn, adjustment_id)
+        if status is None:
+            raise NotFound(f"no adjustment {adjustment_id}")
+        if not store.mark_refused(conn, adjustment_id, by, note.strip()[:1000]):
+            raise ConfigError(f"{adjustment_id} is {status}, not pending: it cannot be refused")
+        audit.record(conn, by, "adjustment_refused", adjustment_id, note=note.strip()[:1000])
 
 
 def list_(conn: psycopg.Connection) -> list[tuple]:

@@ -10,7 +10,7 @@ from enum import IntEnum
 class Role(IntEnum):
     VIEWER = 1  # reads balances, statements, the queue, the journal
     OPERATOR = 2  # works the exceptions queue, proposes adjustments, imports files, runs payouts
-    APPROVER = 3  # and approves adjustments (never their own)
+    APPROVER = 3  # and approves (never their own) or refuses adjustments
     ADMIN = 4  # and manages operators
 
     @classmethod
@@ -28,6 +28,7 @@ ACTIONS: dict[str, Role] = {
     "exceptions.resolve": Role.OPERATOR,
     "adjustments.propose": Role.OPERATOR,
     "adjustments.approve": Role.APPROVER,
+    "adjustments.refuse": Role.APPROVER,
     "reconcile.import": Role.OPERATOR,
     "payouts.run": Role.OPERATOR,
     "payouts.confirm": Role.OPERATOR,

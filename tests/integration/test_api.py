@@ -87,6 +87,16 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
     assert r.status_code == 422 and r.json()["reason_code"]
     [listed] = api.get("/api/v1/adjustments", headers=bearer(vera)).json()["adjustments"]
     assert (listed["status"], listed["approvers"]) == ("approved", ["bob"])
+    # an approver may refuse one instead: never posted, and no longer approvable
+    second = api.post("/api/v1/adjustments", json=body, headers=bearer(alice)).json()["adjustment_id"]
+    assert api.post(f"/api/v1/adjustments/{second}/refuse", json={"note": "x"}, headers=bearer(alice)).status_code == 403
+    r = api.post(f"/api/v1/adjustments/{second}/refuse", json={"note": "not our fault"}, headers=bearer(bob))
+    assert r.status_code == 200 and r.json()["status"] == "refused"
+    r = api.post(f"/api/v1/adjustments/{second}/approve", headers=bearer(bob))
+    assert r.status_code == 400 and "refused" in r.json()["error"]
+    [refused] = api.get("/api/v1/adjustments", params={"status": "refused"}, headers=bearer(vera)).json()["adjustments"]
+    assert (refused["refused_by"], refused["refusal_note"]) == ("bob", "not our fault")
+    assert api.post("/api/v1/adjustments/ADJ_NONE/refuse", json={"note": "n"}, headers=bearer(bob)).status_code == 404
 
     today = datetime.now(timezone.utc).date()
     close = api.get(f"/api/v1/close/{today}", headers=bearer(vera)).json()

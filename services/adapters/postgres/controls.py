@@ -72,6 +72,18 @@ def approvers(conn: psycopg.Connection, adjustment_id: str) -> list[str]:
         (adjustment_id,))]
 
 
+def adjustment_status(conn: psycopg.Connection, adjustment_id: str) -> str | None:
+    row = conn.execute("SELECT status FROM adjustments WHERE adjustment_id = %s", (adjustment_id,)).fetchone()
+    return row[0] if row else None
+
+
+def mark_refused(conn: psycopg.Connection, adjustment_id: str, by: str, note: str) -> bool:
+    """True when it was pending (and now is refused)."""
+    return conn.execute("UPDATE adjustments SET status = 'refused', refused_by = %s, refusal_note = %s"
+                        " WHERE adjustment_id = %s AND status = 'pending' RETURNING adjustment_id",
+                        (by, note, adjustment_id)).fetchone() is not None
+
+
 def mark_approved(conn: psycopg.Connection, adjustment_id: str) -> None:
     conn.execute("UPDATE adjustments SET status = 'approved' WHERE adjustment_id = %s", (adjustment_id,))
 

@@ -83,7 +83,7 @@ def exceptions(conn: psycopg.Connection, status: str | None, reason: str | None,
 
 def adjustments(conn: psycopg.Connection, status: str | None) -> list[dict]:
     return _all(conn, "SELECT a.adjustment_id, a.created_at, a.proposer, a.reason_code, a.reason, a.currency,"
-                      " a.postings, a.amount_minor, a.required_approvals, a.status, a.exception_id,"
+                      " a.postings, a.amount_minor, a.required_approvals, a.status, a.exception_id, a.refused_by, a.refusal_note,"
                       " coalesce(array_agg(p.approver ORDER BY p.approved_at) FILTER (WHERE p.approver IS NOT NULL),"
                       " '{}') AS approvers FROM adjustments a LEFT JOIN adjustment_approvals p USING (adjustment_id)"
                       " WHERE (%s::text IS NULL OR a.status = %s) GROUP BY a.adjustment_id ORDER BY a.created_at",

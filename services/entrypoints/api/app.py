@@ -52,6 +52,10 @@ class Resolve(BaseModel):
     transaction_id: str | None = Field(None, description="the correcting journal transaction, if one was needed")
 
 
+class Refuse(BaseModel):
+    note: str = Field(min_length=1, max_length=1000, description="why it will not be posted")
+
+
 class PostingIn(BaseModel):
     account: str = Field(min_length=1, max_length=300)
     amount: int = Field(description="minor units: + debit, - credit")
@@ -222,7 +226,7 @@ def create_app(settings: Settings) -> FastAPI:
         return {"exception_id": exception_id, "status": "written_off" if body.write_off else "resolved", "by": op.name}
 
     @app.get("/api/v1/adjustments", tags=["adjustments"])
-    def adjustments_list(status: Annotated[str | None, Query(pattern="^(pending|approved)$")] = None,
+    def adjustments_list(status: Annotated[str | None, Query(pattern="^(pending|approved|refused)$")] = None,
                          op: Operator = reader) -> dict:
         with connection() as conn:
             return {"adjustments": queries.adjustments(conn, status)}
@@ -243,6 +247,13 @@ def create_app(settings: Settings) -> FastAPI:
             outcome = adjustments.approve(settings, conn, producer(), SchemaRegistry.from_dir(), adjustment_id,
                                           op.name, datetime.now(timezone.utc))
         return {"adjustment_id": adjustment_id, "outcome": outcome, "by": op.name}
+
+    @app.post("/api/v1/adjustments/{adjustment_id}/refuse", tags=["adjustments"])
+    def refuse(adjustment_id: str, body: Refuse, op: Operator = acting("adjustments.refuse")) -> dict:
+        """Turn a pending adjustment down, with a note: it is never posted."""
+        with connection() as conn:
+            adjustments.refuse(conn, adjustment_id, op.name, body.note)
+        return {"adjustment_id": adjustment_id, "status": "refused", "by": op.name}
 
     @app.get("/api/v1/close/{day}", tags=["books"])
     def close_report(day: date, op: Operator = reader) -> dict:

@@ -149,6 +149,16 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
                 "repeated": "you had already approved it"}[outcome]
         return back("/console/adjustments", f"{adjustment_id} {said}")
 
+    @app.post("/console/adjustments/{adjustment_id}/refuse", include_in_schema=False)
+    def refuse(request: Request, adjustment_id: str, note: str = Form(...)) -> Response:
+        op = who(request, "adjustments.refuse")
+        try:
+            with connection() as conn:
+                adjustments.refuse(conn, adjustment_id, op.name, note)
+        except ConfigError as e:
+            return back("/console/adjustments", str(e), failed=True)
+        return back("/console/adjustments", f"{adjustment_id} refused by {op.name}: it will not be posted")
+
     @app.get("/console/payouts", response_class=HTMLResponse, include_in_schema=False)
     def payouts(request: Request) -> Response:
         op = who(request)

@@ -50,6 +50,10 @@ def register(sub) -> None:
     sp = asub.add_parser("approve", help="approve (not your own); posts once enough approvers agree")
     sp.add_argument("adjustment_id")
     sp.set_defaults(handler=adjust_approve)
+    sp = asub.add_parser("refuse", help="turn a pending adjustment down, with a note: it is never posted")
+    sp.add_argument("adjustment_id")
+    sp.add_argument("--note", required=True)
+    sp.set_defaults(handler=adjust_refuse)
     asub.add_parser("list", help="adjustments with their approvals").set_defaults(handler=adjust_list)
 
 
@@ -129,6 +133,15 @@ def adjust_approve(args) -> int:
     print({"approved": f"{args.adjustment_id} approved by {op.name}: submitted to the ledger",
            "waiting": f"{args.adjustment_id} approved by {op.name}: needs another approver",
            "repeated": f"{args.adjustment_id}: {op.name} had already approved it"}[outcome])
+    return 0
+
+
+def adjust_refuse(args) -> int:
+    from services.controls import adjustments
+
+    with acting("adjustments.refuse") as (conn, op):
+        adjustments.refuse(conn, args.adjustment_id, op.name, args.note)
+    print(f"{args.adjustment_id} refused by {op.name}: it will not be posted")
     return 0
 
 
