@@ -1,5 +1,5 @@
 # Splitbook. Quick start: `make demo`, then `make test`.
-.PHONY: demo up down status test unit bench chaos clean
+.PHONY: demo up down status test unit bench bench-latency chaos clean
 
 demo:  ## services up, the pipeline running, a marketplace day posted, balances shown
 	@bash deploy/scripts/demo.sh
@@ -21,6 +21,9 @@ unit:  ## the pure domain tests only (no services)
 
 bench: ## posting throughput vs a one-event-per-transaction baseline
 	@bash deploy/scripts/bench.sh $(ARGS)
+
+bench-latency: ## publish-to-balance latency at sustained arrival rates (ARGS="--rates 1000,4000 --seconds 20")
+	@BENCH=latency bash deploy/scripts/bench.sh $(ARGS)
 
 chaos: ## the fault campaign (ARGS="--orders N --kills K --seed S ..."; see tests/chaos/campaign.py)
 	@bash deploy/scripts/env.sh && bash deploy/scripts/services.sh up && .venv/bin/python -m tests.chaos.campaign $(ARGS)
