@@ -108,25 +108,30 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
         return page(request, "exceptions.html", op, title="Exceptions", active="Exceptions", rows=rows,
                     status=status, reason=reason, next=rows[-1]["exception_id"] if len(rows) == PAGE else None)
 
-    @app.post("/console/exceptions/{exception_id}/assign", include_in_schema=False)
-    def assign(request: Request, exception_id: int, to: str = Form(...)) -> Response:
-        op = who(request, "exceptions.assign")
+    def act(request: Request, action: str, path: str, do: Callable[[object, Operator], str]) -> Response:
+        """A button: as the logged-in operator allowed to take action, do it, and go back to
+        path saying what happened (or, in one line, why not)."""
+        op = who(request, action)
         try:
             with connection() as conn:
-                exceptions_queue.assign(conn, exception_id, to.strip()[:64], op.name)
-        except ConfigError as e:
-            return back("/console/exceptions", str(e), failed=True)
-        return back("/console/exceptions", f"exception {exception_id} assigned to {to.strip()[:64]}")
+                said = do(conn, op)
+        except (ConfigError, Rejected) as e:
+            return back(path, str(e), failed=True)
+        return back(path, said)
+
+    @app.post("/console/exceptions/{exception_id}/assign", include_in_schema=False)
+    def assign(request: Request, exception_id: int, to: str = Form(...)) -> Response:
+        def do(conn, op):
+            exceptions_queue.assign(conn, exception_id, to.strip()[:64], op.name)
+            return f"exception {exception_id} assigned to {to.strip()[:64]}"
+        return act(request, "exceptions.assign", "/console/exceptions", do)
 
     @app.post("/console/exceptions/{exception_id}/resolve", include_in_schema=False)
     def resolve(request: Request, exception_id: int, note: str = Form(...)) -> Response:
-        op = who(request, "exceptions.resolve")
-        try:
-            with connection() as conn:
-                exceptions_queue.resolve(conn, exception_id, op.name, note.strip()[:1000])
-        except ConfigError as e:
-            return back("/console/exceptions", str(e), failed=True)
-        return back("/console/exceptions", f"exception {exception_id} resolved by {op.name}")
+        def do(conn, op):
+            exceptions_queue.resolve(conn, exception_id, op.name, note.strip()[:1000])
+            return f"exception {exception_id} resolved by {op.name}"
+        return act(request, "exceptions.resolve", "/console/exceptions", do)
 
     @app.get("/console/adjustments", response_class=HTMLResponse, include_in_schema=False)
     def adjustments_page(request: Request) -> Response:
@@ -138,26 +143,20 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
 
     @app.post("/console/adjustments/{adjustment_id}/approve", include_in_schema=False)
     def approve(request: Request, adjustment_id: str) -> Response:
-        op = who(request, "adjustments.approve")
-        try:
-            with connection() as conn:
-                outcome = adjustments.approve(settings, conn, producer(), SchemaRegistry.from_dir(), adjustment_id,
-                                              op.name, datetime.now(timezone.utc))
-        except (ConfigError, Rejected) as e:
-            return back("/console/adjustments", str(e), failed=True)
-        said = {"approved": "approved: submitted to the ledger", "waiting": "approved: needs another approver",
-                "repeated": "you had already approved it"}[outcome]
-        return back("/console/adjustments", f"{adjustment_id} {said}")
+        def do(conn, op):
+            outcome = adjustments.approve(settings, conn, producer(), SchemaRegistry.from_dir(), adjustment_id,
+                                          op.name, datetime.now(timezone.utc))
+            return adjustment_id + {"approved": " approved: submitted to the ledger",
+                                    "waiting": " approved: needs another approver",
+                                    "repeated": ": you had already approved it"}[outcome]
+        return act(request, "adjustments.approve", "/console/adjustments", do)
 
     @app.post("/console/adjustments/{adjustment_id}/refuse", include_in_schema=False)
     def refuse(request: Request, adjustment_id: str, note: str = Form(...)) -> Response:
-        op = who(request, "adjustments.refuse")
-        try:
-            with connection() as conn:
-                adjustments.refuse(conn, adjustment_id, op.name, note)
-        except ConfigError as e:
-            return back("/console/adjustments", str(e), failed=True)
-        return back("/console/adjustments", f"{adjustment_id} refused by {op.name}: it will not be posted")
+        def do(conn, op):
+            adjustments.refuse(conn, adjustment_id, op.name, note)
+            return f"{adjustment_id} refused by {op.name}: it will not be posted"
+        return act(request, "adjustments.refuse", "/console/adjustments", do)
 
     @app.get("/console/payouts", response_class=HTMLResponse, include_in_schema=False)
     def payouts(request: Request) -> Response:
