@@ -20,7 +20,7 @@ from services.adapters.postgres import backoffice
 from services.domain.errors import TransientError
 from services.entrypoints.settings import Settings
 from services.payouts import files
-from services.runtime import progress
+from services.runtime import metrics, progress
 
 log = structlog.get_logger()
 
@@ -49,6 +49,7 @@ def publish_day(settings: Settings, conn: psycopg.Connection, producer: Producer
     if commands:
         publish(producer, settings.topic(topics.COMMANDS), registry, commands, name="CreatePayoutBatch")
     log.info("payout_commands_published", day=day.isoformat(), batches=[c["batch_id"] for c in commands])
+    metrics.PAYOUT_BATCHES.inc(len(commands))
     return [c["batch_id"] for c in commands]
 
 

@@ -20,6 +20,7 @@ from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
 from services.adapters.postgres import backoffice
 from services.entrypoints.settings import Settings
+from services.runtime import metrics
 from services.runtime.runloop import Stop
 
 log = structlog.get_logger()
@@ -40,6 +41,7 @@ def run_once(settings: Settings, conn: psycopg.Connection, producer: Producer, r
         publish(producer, settings.topic(topics.COMMANDS), registry,
                 (release_command(o, as_of) for o in orders), name="ReleaseEscrow")
     log.info("release_commands_published", count=len(orders), as_of=as_of.isoformat())
+    metrics.RELEASES.inc(len(orders))
     return len(orders)
 
 

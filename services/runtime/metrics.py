@@ -29,6 +29,20 @@ RELAYED = Counter("splitbook_relay_transactions", "journal transactions the rela
 RELAY_SEQ = Gauge("splitbook_relay_last_seq", "the last journal sequence the relay published")
 PROJECTED = Counter("splitbook_projection_transactions", "journal transactions the projection worker applied")
 PROJECTION_SEQ = Gauge("splitbook_projection_last_seq", "the last journal sequence in the read models")
+RELEASES = Counter("splitbook_release_commands", "ReleaseEscrow commands the release scheduler published")
+PAYOUT_BATCHES = Counter("splitbook_payout_batches_asked", "CreatePayoutBatch commands the payout scheduler published")
+
+
+def serve(port: int | None) -> None:
+    """This process's metrics on 127.0.0.1:port (a port already taken is logged, not fatal)."""
+    if not port:
+        return
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, addr="127.0.0.1")
+    except OSError as e:
+        log.warning("metrics_port_unavailable", port=port, error=str(e))
 
 
 class PipelineCollector(Collector):

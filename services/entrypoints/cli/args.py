@@ -6,14 +6,11 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime, time, timezone
 
-import structlog
-
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
+from services.runtime import metrics
 from services.runtime.runloop import Stop, reconnecting, tune_gc
-
-log = structlog.get_logger()
 
 
 class Parser(argparse.ArgumentParser):
@@ -82,13 +79,7 @@ def run_worker(build, settings: Settings, idle_exit_s: float | None, metrics_por
     (runloop.reconnecting): it resumes from its stored offsets. With metrics_port, its
     Prometheus metrics are served there (a port already taken is logged, not fatal)."""
     stop = Stop().install()
-    if metrics_port:
-        from prometheus_client import start_http_server
-
-        try:
-            start_http_server(metrics_port, addr="127.0.0.1")
-        except OSError as e:
-            log.warning("metrics_port_unavailable", port=metrics_port, error=str(e))
+    metrics.serve(metrics_port)
 
     def once() -> None:
         worker = build(settings)

@@ -11,10 +11,10 @@ from services.adapters.postgres import db
 from services.controls import audit
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
-from services.entrypoints.cli.args import Parser, clock_time, day, instant, now
+from services.entrypoints.cli.args import Parser, clock_time, day, instant, now, positive
 from services.entrypoints.cli.operators import acting
 from services.entrypoints.settings import ROOT, Settings
-from services.runtime import progress
+from services.runtime import metrics, progress
 from services.runtime.runloop import Stop, reconnecting
 from services.statements import reports
 
@@ -32,6 +32,7 @@ def register(sub) -> None:
     sp = psub.add_parser("scheduler", help="run the day's payouts every day at --at (UTC)")
     sp.add_argument("--at", default="06:00", help="HH:MM")
     sp.add_argument("--out", type=Path, default=OUT)
+    sp.add_argument("--metrics-port", type=positive, default=None, help="serve Prometheus /metrics on this port")
     sp.set_defaults(handler=scheduler)
     sp = psub.add_parser("files", help="(re)write a batch's CSV and bank file (pain.001 or CNAB 240)")
     sp.add_argument("batch_id")
@@ -73,6 +74,7 @@ def scheduler(args) -> int:
     at = clock_time(args.at)
     registry = SchemaRegistry.from_dir()
     stop = Stop().install()
+    metrics.serve(args.metrics_port)
 
     def once() -> None:
         with db.connect(settings.database_url, application_name="splitbook-payout-scheduler") as conn:

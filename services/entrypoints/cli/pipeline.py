@@ -19,7 +19,7 @@ from services.statements import reports
 # The pipeline's workers, as `splitbook supervise` runs them: name -> the verb's arguments.
 WORKERS = {"post": ["post"], "relay": ["relay"], "project": ["project"],
            "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"], "api": ["api"]}
-METERED = ("post", "relay", "project")  # workers that serve /metrics on a port of their own
+METERED = ("post", "relay", "project", "release-scheduler", "payout-scheduler")  # /metrics on a port of their own
 STATE = ROOT / ".local" / "run" / "supervisor.json"
 
 
@@ -43,7 +43,7 @@ def register(sub) -> None:
     sp.add_argument("--state", type=Path, default=STATE)
     sp.add_argument("--logs", type=Path, default=ROOT / ".local" / "logs")
     sp.add_argument("--metrics-base-port", type=positive, default=None,
-                    help=f"the workers {', '.join(METERED)} serve /metrics on this port + 1, + 2, + 3")
+                    help=f"the workers {', '.join(METERED)} serve /metrics on this port + 1, + 2, ...")
     sp.set_defaults(handler=supervise)
     sp = sub.add_parser("status", help="each supervised worker: state, pid, restarts, last exit and error")
     sp.add_argument("--state", type=Path, default=STATE)

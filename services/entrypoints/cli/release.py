@@ -6,8 +6,9 @@ from __future__ import annotations
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
 from services.entrypoints import bootstrap
-from services.entrypoints.cli.args import instant, now
+from services.entrypoints.cli.args import instant, now, positive
 from services.entrypoints.settings import Settings
+from services.runtime import metrics
 from services.runtime.runloop import Stop, reconnecting
 
 
@@ -17,6 +18,7 @@ def register(sub) -> None:
     sp.set_defaults(handler=release)
     sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
     sp.add_argument("--interval-s", type=float, default=60.0)
+    sp.add_argument("--metrics-port", type=positive, default=None, help="serve Prometheus /metrics on this port")
     sp.set_defaults(handler=release_scheduler)
 
 
@@ -37,6 +39,7 @@ def release_scheduler(args) -> int:
     settings = Settings.from_env()
     registry = SchemaRegistry.from_dir()
     stop = Stop().install()
+    metrics.serve(args.metrics_port)
 
     def once() -> None:
         with db.connect(settings.database_url, application_name="splitbook-release-scheduler") as conn:
