@@ -265,4 +265,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from services.domain.errors import SplitbookError
+
+    try:
+        sys.exit(main())
+    except SplitbookError as e:  # an unreachable service, a bad setting: one line
+        print(f"bench-latency: error: {e}", file=sys.stderr)
+        sys.exit(1)
