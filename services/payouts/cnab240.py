@@ -146,10 +146,11 @@ def write(b: Batch, debtor: Debtor) -> bytes:
             raise FileRefused(f"{b.batch_id}: seller {ln.seller_id}'s amount does not fit 15 digits")
     created = datetime.fromisoformat(b.created_at)
     pay_on = date.fromisoformat(b.batch_date).strftime("%d%m%Y")
+    branch, branch_dv = _split_dv(debtor.branch, 5)
+    account, account_dv = _split_dv(debtor.account_number, 12)
     company = {"bank": debtor.bank_code, "doc_kind": "2", "doc": debtor.document, "agreement": debtor.agreement,
-               "branch": _split_dv(debtor.branch, 5)[0], "branch_dv": _split_dv(debtor.branch, 5)[1],
-               "account": _split_dv(debtor.account_number, 12)[0],
-               "account_dv": _split_dv(debtor.account_number, 12)[1], "company": debtor.name}
+               "branch": branch, "branch_dv": branch_dv, "account": account, "account_dv": account_dv,
+               "company": debtor.name}
     payees = [(ln, _payee(b, ln)) for ln in b.lines]
     records = [record(FILE_HEADER, **company, lot="0000", type="0", bank_name=debtor.bank_name, direction="1",
                       created_on=created.strftime("%d%m%Y"), created_at=created.strftime("%H%M%S"),
@@ -179,6 +180,11 @@ def write(b: Batch, debtor: Debtor) -> bytes:
                               total=str(sum(ln.amount_minor for ln, _ in lines))))
     records.append(record(FILE_TRAILER, bank=debtor.bank_code, lot="9999", type="9", lots=str(lots),
                           records=str(len(records) + 1)))
+    return _file(records)
+
+
+def _file(records: list[str]) -> bytes:
+    """Records as a file: CRLF after each, as banks read them."""
     return "".join(r + "\r\n" for r in records).encode("ascii")
 
 
@@ -249,16 +255,18 @@ def parse(data: bytes) -> CnabFile:
         elif kind == "5" and current is not None:
             t = fields(LOT_TRAILER, ln)
             lot_lines += 1
-            if _number(t["records"], n) != lot_lines or _number(t["total"], n) != lot_sum:
-                raise ConfigError(f"CNAB lot {current}: its trailer says {int(t['records'])} records and"
-                                  f" {int(t['total'])} in all, the lot holds {lot_lines} and {lot_sum}")
+            said_records, said_total = _number(t["records"], n), _number(t["total"], n)
+            if said_records != lot_lines or said_total != lot_sum:
+                raise ConfigError(f"CNAB lot {current}: its trailer says {said_records} records and"
+                                  f" {said_total} in all, the lot holds {lot_lines} and {lot_sum}")
             current = None
         else:
             raise ConfigError(f"CNAB record {n}: a record of type {kind!r} where it cannot be")
     if current is not None:
         raise ConfigError(f"CNAB lot {current} is never closed (no lot trailer)")
-    if _number(trailer["lots"], len(lines)) != lots or _number(trailer["records"], len(lines)) != len(lines):
-        raise ConfigError(f"the CNAB file trailer says {int(trailer['lots'])} lots and {int(trailer['records'])}"
+    said_lots, said_records = _number(trailer["lots"], len(lines)), _number(trailer["records"], len(lines))
+    if said_lots != lots or said_records != len(lines):
+        raise ConfigError(f"the CNAB file trailer says {said_lots} lots and {said_records}"
                           f" records, the file holds {lots} and {len(lines)}")
     sequence = int(header["sequence"]) if header["sequence"].isascii() and header["sequence"].isdigit() else 0
     return CnabFile(header["direction"], header["bank"], sequence, tuple(details))
@@ -276,8 +284,10 @@ def _codes(occurrences: str) -> tuple[str, ...]:
 
 def outcome(d: Detail) -> tuple[str, str | None] | None:
     """(SETTLED, None), (FAILED, reason) or None while the bank has not paid or refused."""
-    if not d.occurrences or d.occurrences[0] in PAID:
-        return ("SETTLED", None) if d.occurrences else None
+    if not d.occurrences:
+        return None
+    if d.occurrences[0] in PAID:
+        return "SETTLED", None
     refusals = [c for c in d.occurrences if c not in NOT_FINAL and c not in PAID]
     return ("FAILED", f"CNAB-{refusals[0]}") if refusals else None
 
@@ -334,4 +344,4 @@ def retorno(remessa: bytes, outcomes: dict[str, tuple[str, str]], at: datetime) 
                                       "paid_on": at.strftime("%d%m%Y") if paid else "0",
                                       "paid_amount": a["amount"] if paid else "0"})
         out.append(ln)
-    return "".join(r + "\r\n" for r in out).encode("ascii")
+    return _file(out)

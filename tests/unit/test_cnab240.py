@@ -114,6 +114,8 @@ def test_a_real_bank_s_retorno_reads_scheduled_then_refused():
     (lambda rs: rs[:3] + rs[4:], "its trailer says 4 records"),
     (lambda rs: rs[:2] + [rs[2][:200]] + rs[3:], "record 3 has 200 characters"),
     (lambda rs: rs[:4] + rs[5:], "opens before lot 0001 closes"),
+    (lambda rs: rs[:4] + [rs[4][:17] + "000009" + "X" * 18 + rs[4][41:]] + rs[5:], "'X{18}' where a number must be"),
+    (lambda rs: rs[:-1] + [rs[-1][:17] + "000009" + "ABCDEF" + rs[-1][29:]], "'ABCDEF' where a number must be"),
 ])
 def test_a_file_whose_trailers_do_not_add_up_is_refused_in_one_line(tamper, says):
     records = cnab240.write(BATCH, DEBTOR).decode("ascii").split("\r\n")[:-1]
