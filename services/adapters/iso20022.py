@@ -25,6 +25,16 @@ def parse_untrusted(data: bytes) -> Element:
         raise ConfigError(f"not XML that can be read: {e}") from None
 
 
+def namespace_of(root: Element) -> str:
+    """The document's namespace ("" when it has none)."""
+    return root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+
+
+def qualified(namespace: str) -> Callable[[str], str]:
+    """q("A/B") -> "{ns}A/{ns}B": a path of children in the document's namespace."""
+    return lambda path: "/".join(f"{{{namespace}}}{p}" for p in path.split("/"))
+
+
 def builder(namespace: str) -> Callable[..., Element]:
     """el(parent, tag, text=None, **attributes): a child element in the namespace."""
     ET.register_namespace("", namespace)

@@ -25,8 +25,8 @@ from stdnum import iban as _iban
 from services.adapters import iso20022
 from services.adapters.iso20022 import parse_untrusted
 from services.domain.errors import ConfigError, PermanentError
-from services.domain.money import exponent
 from services.payouts.batch import Batch, Debtor, FileRefused, Line, decimal, end_to_end_id
+from services.reconciliation.gateway import to_minor
 
 VERSIONS = ("pain.001.001.09", "pain.001.001.03")
 ACCOUNT_ID_MAX = 34  # Othr/Id: Max34Text
@@ -176,10 +176,10 @@ class Instruction:
 def parse(data: bytes) -> Instruction:
     """Read a pain.001 (.03 or .09) a debtor sent; ConfigError naming what is wrong."""
     root = parse_untrusted(data)
-    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    ns = iso20022.namespace_of(root)
     if ns not in {namespace(v) for v in VERSIONS}:
         raise ConfigError(f"not a pain.001 of {' or '.join(VERSIONS)} (root element {root.tag!r})")
-    q = lambda path: "/".join(f"{{{ns}}}{p}" for p in path.split("/"))  # noqa: E731
+    q = iso20022.qualified(ns)
     hdr, pmt = root.find(q("CstmrCdtTrfInitn/GrpHdr")), root.find(q("CstmrCdtTrfInitn/PmtInf"))
     if hdr is None or pmt is None:
         raise ConfigError("the pain.001 has no group header or payment information")
@@ -187,9 +187,7 @@ def parse(data: bytes) -> Instruction:
     for tx in pmt.findall(q("CdtTrfTxInf")):
         amt = tx.find(q("Amt/InstdAmt"))
         currency = amt.get("Ccy")
-        exp = exponent(currency)
-        whole, _, frac = amt.text.partition(".")
-        minor = int(whole) * 10**exp + (int(frac.ljust(exp, "0")) if exp else 0)
+        minor = to_minor(amt.text or "", currency, f"pain.001 transfer {len(transfers) + 1}")
         account = (tx.findtext(q("CdtrAcct/Prxy/Id")) or tx.findtext(q("CdtrAcct/Id/IBAN"))
                    or tx.findtext(q("CdtrAcct/Id/Othr/Id")) or "")
         transfers.append(Transfer(tx.findtext(q("PmtId/EndToEndId")), minor, tx.findtext(q("Cdtr/Nm")) or "",

@@ -49,8 +49,7 @@ def parse(data: bytes) -> StatusReport:
     root = parse_untrusted(data)
     if _DOCUMENT.fullmatch(root.tag) is None:
         raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")
-    ns = root.tag[1:].split("}")[0]
-    q = lambda path: "/".join(f"{{{ns}}}{p}" for p in path.split("/"))  # noqa: E731
+    q = iso20022.qualified(iso20022.namespace_of(root))
     rpt = root.find(q("CstmrPmtStsRpt"))
     if rpt is None:
         raise ConfigError("the pain.002 holds no payment status report (CstmrPmtStsRpt)")
