@@ -11,15 +11,24 @@ payments on the same account are not ours and are left alone."""
 from __future__ import annotations
 
 from datetime import datetime
+from xml.etree.ElementTree import Element
 
 from services.adapters import iso20022
 from services.domain.errors import ConfigError
 from services.payouts.batch import Batch, decimal, end_to_end_id, result
-from services.reconciliation.camt import AccountStatement, read
+from services.reconciliation.camt import AccountStatement, is_kind, read, read_document
 
 
 def parse(data: bytes) -> list[AccountStatement]:
     return read(data, expected="054")
+
+
+def is_notification(root: Element) -> bool:
+    return is_kind(root, "camt", "054")
+
+
+def from_document(root: Element) -> list[AccountStatement]:
+    return read_document(root, expected="054")
 
 
 def batch_id(notifications: list[AccountStatement]) -> str:
@@ -51,8 +60,8 @@ def confirmation(notifications: list[AccountStatement], batch: Batch, at: dateti
                 if e.reversal or t.return_reason:
                     results.append(result(line.seller_id, t.amount_minor, "FAILED", None, t.return_reason or "RVSL"))
                 elif not e.credit:
-                    reference = t.reference if t.reference and t.reference != t.end_to_end_id else t.end_to_end_id
-                    results.append(result(line.seller_id, t.amount_minor, "SETTLED", reference, None))
+                    results.append(result(line.seller_id, t.amount_minor, "SETTLED", t.reference or t.end_to_end_id,
+                                          None))
     if not results:
         return None
     return {"event_id": f"camt054:{batch.batch_id}:{file_sha256[:32]}", "occurred_at": at,

@@ -46,7 +46,11 @@ class StatusReport:
 
 def parse(data: bytes) -> StatusReport:
     """A pain.002 status report that names the message it answers; ConfigError otherwise."""
-    root = parse_untrusted(data)
+    return from_document(parse_untrusted(data))
+
+
+def from_document(root: Element) -> StatusReport:
+    """parse(), on a document already parsed (with parse_untrusted)."""
     if _DOCUMENT.fullmatch(root.tag) is None:
         raise ConfigError(f"not a pain.002 payment status report (root element {root.tag!r})")
     q = iso20022.qualified(iso20022.namespace_of(root))

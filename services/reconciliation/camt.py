@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from xml.etree.ElementTree import Element
 
-from services.adapters.iso20022 import parse_untrusted
+from services.adapters.iso20022 import namespace_of, parse_untrusted
 from services.domain.errors import ConfigError
 from services.reconciliation.files import day, within_ledger_dates
 from services.reconciliation.gateway import to_minor
@@ -87,11 +87,21 @@ def kind(root: Element) -> tuple[str, str, str]:
     return m.groups()
 
 
+def is_kind(root: Element, family: str, number: str) -> bool:
+    """Whether the document is, e.g., ("camt", "054"), whatever its version."""
+    m = _NAMESPACE.fullmatch(root.tag)
+    return m is not None and m.groups()[:2] == (family, number)
+
+
 def read(data: bytes, expected: str = "053") -> list[AccountStatement]:
     """Every statement of a camt.053 file (or, expected="054", every notification of a
     camt.054 debit/credit notification, read the same way: an account, its entries, no
     balances); ConfigError naming what the file is otherwise."""
-    root = parse_untrusted(data)
+    return read_document(parse_untrusted(data), expected)
+
+
+def read_document(root: Element, expected: str = "053") -> list[AccountStatement]:
+    """read(), on a document already parsed (with parse_untrusted)."""
     family, number, version = kind(root)
     want = "a bank statement (camt.053)" if expected == "053" else "a debit/credit notification (camt.054)"
     if (family, number) != ("camt", expected):
@@ -99,7 +109,7 @@ def read(data: bytes, expected: str = "053") -> list[AccountStatement]:
                           f" ({family}.{number}.001.{version}): {want} was expected")
     if int(version) < 2:
         raise ConfigError(f"camt.{expected}.001.{version} is older than this reader knows (.001.02 and later)")
-    x = _Reader(root.tag[1:].split("}")[0])
+    x = _Reader(namespace_of(root))
     path = "BkToCstmrStmt/Stmt" if expected == "053" else "BkToCstmrDbtCdtNtfctn/Ntfctn"
     statements = [x.statement(s) for s in x.all(root, path)]
     if not statements:
