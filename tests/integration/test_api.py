@@ -106,5 +106,12 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
     assert 'splitbook_exceptions{reason_code="SCHEMA_INVALID"} 1.0' in metrics
     assert 'splitbook_lag_seq{stage="projection"} 0.0' in metrics and "splitbook_up 1.0" in metrics
     assert "splitbook_consumer_lag_messages{" in metrics and "splitbook_oldest_open_exception_seconds 0.0" in metrics
+    # the console answers refusals with pages, the API with JSON
+    r = api.get("/console", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    api.cookies.set("splitbook_token", vera)
+    r = api.post(f"/console/adjustments/{adj}/approve", follow_redirects=False)
+    assert r.status_code == 303 and "failed=1" in r.headers["location"] and "may%20not" in r.headers["location"]
+    api.cookies.clear()
     spec = api.get("/openapi.json").json()
     assert {"/api/v1/journal", "/api/v1/adjustments/{adjustment_id}/approve"} <= set(spec["paths"])

@@ -8,15 +8,12 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import dict_row
 
+from services.adapters.postgres import backoffice
+
 
 def _all(conn: psycopg.Connection, sql: str, params: tuple = ()) -> list[dict]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
-
-
-def projected_seq(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT max(last_seq) FROM projection_positions").fetchone()
-    return int(row[0] or 0)
 
 
 def seller_balances(conn: psycopg.Connection, seller_id: str) -> list[dict]:
@@ -97,33 +94,34 @@ def dashboard(conn: psycopg.Connection) -> dict:
                        " GROUP BY currency ORDER BY currency")
     today = conn.execute("SELECT count(*) FROM journal_transactions WHERE recorded_at >= date_trunc('day', now())"
                          ).fetchone()[0]
-    queue = conn.execute("SELECT count(*) FILTER (WHERE status IN ('open', 'assigned')),"
-                         " count(*) FILTER (WHERE created_at >= date_trunc('day', now())),"
-                         " extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('open', 'assigned')))"
-                         " FROM exceptions").fetchone()
+    open_, today_, oldest = _queue(conn)
     pending = conn.execute("SELECT count(*) FROM adjustments WHERE status = 'pending'").fetchone()[0]
-    return {"money": money, "posted_today": today, "open_exceptions": queue[0], "exceptions_today": queue[1],
-            "oldest_open_exception_s": float(queue[2]) if queue[2] is not None else None,
-            "pending_adjustments": pending}
+    return {"money": money, "posted_today": today, "open_exceptions": open_, "exceptions_today": today_,
+            "oldest_open_exception_s": oldest, "pending_adjustments": pending, "as_of_seq": backoffice.positions(conn)[2]}
+
+
+def _queue(conn: psycopg.Connection) -> tuple[int, int, float | None]:
+    """Exceptions open (or assigned), recorded today, and the age of the oldest open one in seconds."""
+    open_, today, oldest = conn.execute(
+        "SELECT count(*) FILTER (WHERE status IN ('open', 'assigned')),"
+        " count(*) FILTER (WHERE created_at >= date_trunc('day', now())),"
+        " extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('open', 'assigned')))"
+        " FROM exceptions").fetchone()
+    return open_, today, None if oldest is None else float(oldest)
 
 
 def pipeline_state(conn: psycopg.Connection) -> dict:
     """What /metrics reports from the database, read at scrape time."""
-    last, last_at = conn.execute("SELECT coalesce(max(seq), 0), max(recorded_at) FROM journal_transactions").fetchone()
-    relayed = conn.execute("SELECT coalesce(max(last_seq), 0) FROM relay_positions WHERE stream = 'journal'"
-                           ).fetchone()[0]
-    projected = projected_seq(conn)
+    last, relayed, projected = backoffice.positions(conn)
     ages = {}
     for name, seq in (("relay", relayed), ("projection", projected)):
-        row = conn.execute("SELECT extract(epoch FROM %s - recorded_at) FROM journal_transactions WHERE seq = %s",
-                           (last_at, seq + 1)).fetchone() if seq < last else None
+        row = conn.execute("SELECT extract(epoch FROM now() - recorded_at) FROM journal_transactions WHERE seq = %s",
+                           (seq + 1,)).fetchone() if seq < last else None
         ages[name] = float(row[0]) if row and row[0] is not None else 0.0
     parked = conn.execute("SELECT count(*) FROM parked_events").fetchone()[0]
     by_reason = dict(conn.execute("SELECT reason_code, count(*) FROM exceptions GROUP BY reason_code").fetchall())
-    open_, oldest = conn.execute(
-        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM exceptions"
-        " WHERE status IN ('open', 'assigned')").fetchone()
+    open_, _, oldest = _queue(conn)
     kinds = dict(conn.execute("SELECT kind, count(*) FROM journal_transactions GROUP BY kind").fetchall())
     return {"last_seq": last, "relayed_seq": relayed, "projected_seq": projected, "relay_lag_s": ages["relay"],
             "projection_lag_s": ages["projection"], "parked": parked, "exceptions_by_reason": by_reason,
-            "open_exceptions": open_, "oldest_open_exception_s": float(oldest), "posted_by_kind": kinds}
+            "open_exceptions": open_, "oldest_open_exception_s": oldest or 0.0, "posted_by_kind": kinds}

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import psycopg
 from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CollectorRegistry, make_asgi_app
 from pydantic import BaseModel, Field
 
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
         return Depends(dependency)
 
     reader = acting("read")
+    console_refusal = register_console(app, settings, connection, producer)
 
     @app.exception_handler(psycopg.DataError)
     async def unusable(request: Request, e: psycopg.DataError) -> JSONResponse:
@@ -106,7 +107,10 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"error": f"conflicts with the ledger: {str(e).splitlines()[0]}"}, status_code=409)
 
     @app.exception_handler(SplitbookError)
-    async def refused(request: Request, e: SplitbookError) -> JSONResponse:
+    async def refused(request: Request, e: SplitbookError) -> Response:
+        page = console_refusal(request, e)
+        if page is not None:
+            return page
         status = (401 if isinstance(e, Unauthenticated) else 403 if isinstance(e, Forbidden)
                   else 404 if isinstance(e, NotFound) else 422 if isinstance(e, Rejected)
                   else 400 if isinstance(e, ConfigError) else 503)
@@ -266,7 +270,6 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/v1/dashboard", tags=["books"])
     def dashboard(op: Operator = reader) -> dict:
         with connection() as conn:
-            return {**queries.dashboard(conn), "as_of_seq": queries.projected_seq(conn)}
+            return queries.dashboard(conn)
 
-    register_console(app, settings, connection, producer)
     return app

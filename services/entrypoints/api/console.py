@@ -39,7 +39,9 @@ def _age(seconds: float | None) -> str:
 templates.env.globals.update(money=lambda v, cur: format_minor(int(v or 0), cur), age=_age)
 
 
-def register_console(app: FastAPI, settings: Settings, connection: Callable, producer: Callable) -> None:
+def register_console(app: FastAPI, settings: Settings, connection: Callable,
+                     producer: Callable) -> Callable[[Request, SplitbookError], Response | None]:
+    """The console's pages on app; returns how a console page answers a refused operator."""
 
     def page(request: Request, name: str, op: Operator | None, http_status: int = 200, **context) -> HTMLResponse:
         return templates.TemplateResponse(request, name, {"operator": op, "flash": request.query_params.get("done"),
@@ -53,13 +55,6 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
     def back(path: str, message: str, failed: bool = False) -> RedirectResponse:
         return RedirectResponse(f"{path}{'&' if '?' in path else '?'}done={quote(message)}{'&failed=1' if failed else ''}",
                                 status_code=303)
-
-    @app.exception_handler(Unauthenticated)
-    async def to_login(request: Request, e: Unauthenticated) -> Response:
-        if request.url.path.startswith("/console"):
-            return RedirectResponse("/", status_code=303)
-        from fastapi.responses import JSONResponse
-        return JSONResponse({"error": str(e)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Response:
@@ -90,7 +85,7 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
     def dashboard(request: Request) -> Response:
         op = who(request)
         with connection() as conn:
-            d = {**queries.dashboard(conn), "as_of_seq": queries.projected_seq(conn)}
+            d = queries.dashboard(conn)
             try:
                 lag = progress.lag(settings, conn, timeout_s=2)
                 lag_text = f"{lag.unposted} · {lag.unrelayed} · {lag.unprojected}"
@@ -198,12 +193,19 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable, pro
             c = closing.compute(conn, day)
         return page(request, "close.html", op, title=f"Close {day}", active="Close", c=c)
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, e: Forbidden) -> Response:
-        if request.url.path.startswith("/console"):
+    def refusal(request: Request, e: SplitbookError) -> Response | None:
+        """How a console page answers a refused operator: no or a bad token, back to the log-in
+        page; a role without the right, back where they came from, saying so. None: not a
+        console page (the API answers it)."""
+        if not request.url.path.startswith("/console"):
+            return None
+        if isinstance(e, Unauthenticated):
+            return RedirectResponse("/", status_code=303)
+        if isinstance(e, Forbidden):
             return back(request.headers.get("referer", "/console").split("?")[0] or "/console", str(e), failed=True)
-        from fastapi.responses import JSONResponse
-        return JSONResponse({"error": str(e)}, status_code=403)
+        return None
+
+    return refusal
 
 
 def _day(text: str | None) -> date | None:
