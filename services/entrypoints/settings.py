@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.domain import payees
 from services.domain.errors import ConfigError, Rejected
+from services.payouts.batch import Debtor
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ENV = ROOT / ".local" / "env"
@@ -38,22 +39,23 @@ class Settings(BaseModel):
     queued_max_kbytes: int = Field(4096, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
     two_approvals_above_minor: int = Field(100_000, ge=0)  # adjustments larger than this need two checkers
-    # Who pays out, as the payout files name them (pain.001 Dbtr, DbtrAcct, DbtrAgt).
-    payout_debtor_name: str = Field("Splitbook Marketplace Ltda", min_length=1, max_length=140)
-    payout_debtor_account: str = Field("BR00SPLITBOOK0PAYOUTS0000001", min_length=1, max_length=34)
-    payout_debtor_bic: str = Field("SPLTBRSPXXX", pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
+    # Who pays out, as the payout files name them (pain.001 Dbtr, DbtrAcct, DbtrAgt); the
+    # defaults are the payout files' own (payouts.batch.Debtor), kept in one place.
+    payout_debtor_name: str = Field(Debtor.name, min_length=1, max_length=140)
+    payout_debtor_account: str = Field(Debtor.account, min_length=1, max_length=34)
+    payout_debtor_bic: str = Field(Debtor.bic, pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
     # What the debtor bank takes: the pain.001 version, the service level, and the
     # currencies whose batches go out as CNAB 240 instead (BRL at a Brazilian bank).
-    payout_pain001_version: Literal["pain.001.001.09", "pain.001.001.03"] = "pain.001.001.09"
-    payout_service_level: str = Field("NURG", pattern=r"^[A-Z0-9]{1,4}$")
+    payout_pain001_version: Literal["pain.001.001.09", "pain.001.001.03"] = Debtor.pain001_version
+    payout_service_level: str = Field(Debtor.service_level, pattern=r"^[A-Z0-9]{1,4}$")
     payout_cnab240_currencies: list[str] = Field(default_factory=list)
     # The debtor in a CNAB 240 file: CNPJ, bank (COMPE code, name), branch, account, agreement.
-    payout_debtor_document: str = Field("11222333000181", pattern=r"^[0-9]{14}$")
-    payout_debtor_bank_code: str = Field("341", pattern=r"^[0-9]{3}$")
-    payout_debtor_bank_name: str = Field("BANCO ITAU SA", min_length=1, max_length=30)
-    payout_debtor_branch: str = Field("0663", pattern=r"^[0-9]{1,5}(-[0-9A-Z])?$")
-    payout_debtor_account_number: str = Field("1540-2", pattern=r"^[0-9]{1,12}(-[0-9A-Z])?$")
-    payout_debtor_agreement: str = Field("", max_length=20)
+    payout_debtor_document: str = Field(Debtor.document, pattern=r"^[0-9]{14}$")
+    payout_debtor_bank_code: str = Field(Debtor.bank_code, pattern=r"^[0-9]{3}$")
+    payout_debtor_bank_name: str = Field(Debtor.bank_name, min_length=1, max_length=30)
+    payout_debtor_branch: str = Field(Debtor.branch, pattern=r"^[0-9]{1,5}(-[0-9A-Z])?$")
+    payout_debtor_account_number: str = Field(Debtor.account_number, pattern=r"^[0-9]{1,12}(-[0-9A-Z])?$")
+    payout_debtor_agreement: str = Field(Debtor.agreement, max_length=20)
 
     @field_validator("payout_cnab240_currencies", mode="before")
     @classmethod

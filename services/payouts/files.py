@@ -90,11 +90,11 @@ def write_files(conn: psycopg.Connection, batch_id: str, out_dir: Path, debtor: 
     """Write (or re-write identically) both files of a batch and record their hashes;
     FileRefused, writing nothing, when the bank's file cannot be made or would not validate."""
     b = load_batch(conn, batch_id)
-    fmt, data = bank_file(b, debtor)
+    bank_fmt, bank_data = bank_file(b, debtor)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for fmt, data, path in (("csv", to_csv(b), out_dir / f"{batch_id}.csv"),
-                            (fmt, data, bank_file_path(out_dir, batch_id, fmt))):
+                            (bank_fmt, bank_data, bank_file_path(out_dir, batch_id, bank_fmt))):
         digest = hashlib.sha256(data).hexdigest()
         recorded = backoffice.payout_file_sha256(conn, batch_id, fmt)
         if recorded and recorded != digest:
