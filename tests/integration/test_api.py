@@ -41,6 +41,10 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
     [brl] = r.json()["balances"]
     assert brl["currency"] == "BRL" and brl["escrow"] == 2 * 16000 and r.json()["as_of_seq"] >= 2
     assert api.get("/api/v1/sellers/S_NOBODY/balances", headers=bearer(vera)).status_code == 404
+    r = api.get("/api/v1/sellers/" + "S" * 10_000 + "/balances", headers=bearer(vera))
+    assert r.status_code == 404 and len(r.json()["error"]) < 400 and "characters)" in r.json()["error"]
+    r = api.get("/api/v1/sellers/S%00X/balances", headers=bearer(vera))
+    assert r.status_code == 400 and "NUL" in r.json()["error"]
 
     r = api.get("/api/v1/sellers/S_114/statement", params={"from": "2026-11-01", "to": "2026-11-30"},
                 headers=bearer(vera))
@@ -85,6 +89,10 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
     unbalanced = {**body, "postings": body["postings"][:1] + [{"account": "seller:S_114:payable", "amount": -1}]}
     r = api.post("/api/v1/adjustments", json=unbalanced, headers=bearer(alice))
     assert r.status_code == 422 and r.json()["reason_code"]
+    huge = {**body, "postings": [{"account": "ops:platform:goodwill", "amount": 2**63 - 1},
+                                 {"account": "seller:S_114:payable", "amount": -(2**63 - 1)}]}
+    r = api.post("/api/v1/adjustments", json=huge, headers=bearer(alice))
+    assert r.status_code == 422 and r.json()["reason_code"] == "OUT_OF_BOUNDS"
     [listed] = api.get("/api/v1/adjustments", headers=bearer(vera)).json()["adjustments"]
     assert (listed["status"], listed["approvers"]) == ("approved", ["bob"])
     # an approver may refuse one instead: never posted, and no longer approvable

@@ -5,6 +5,7 @@ accounts, which move only through their own rules."""
 from __future__ import annotations
 
 from services.domain import accounts
+from services.domain.bounds import AMOUNT_MAX_MINOR
 from services.domain.errors import Reason, Rejected
 from services.domain.events import ManualAdjustment
 from services.domain.invariants import check_transaction
@@ -27,6 +28,9 @@ def validate(currency: str, postings: list[tuple[str, int]]) -> int:
             raise Rejected(Reason.INVALID_FIELD, f"{account} moves only through its own posting rules")
         if amount == 0:
             raise Rejected(Reason.INVALID_FIELD, f"zero posting on {account}")
+        if not -AMOUNT_MAX_MINOR <= amount <= AMOUNT_MAX_MINOR:
+            raise Rejected(Reason.OUT_OF_BOUNDS, f"{amount} on {account} is beyond the ledger's bound of"
+                                                 f" {AMOUNT_MAX_MINOR:,} minor units per amount")
     if sum(a for _, a in postings) != 0:
         raise Rejected(Reason.UNBALANCED, f"debits - credits = {sum(a for _, a in postings)}")
     return sum(a for _, a in postings if a > 0)

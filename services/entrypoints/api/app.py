@@ -23,6 +23,7 @@ from services.adapters.postgres import db, queries
 from services.closing import close as closing
 from services.controls import adjustments, exceptions_queue, operators
 from services.controls.operators import Operator
+from services.domain.bounds import printable
 from services.domain.errors import ConfigError, Forbidden, NotFound, Rejected, SplitbookError, Unauthenticated
 from services.entrypoints import bootstrap
 from services.entrypoints.api.console import register_console
@@ -32,6 +33,7 @@ from services.runtime.metrics import PipelineCollector
 from services.statements import statement
 
 PAGE_MAX = 1000
+ERROR_MAX_CHARS = 300  # an error names what was refused; a 10 kB id comes back cut, not whole
 SEQ_MAX = 2**63 - 1
 ERRORS = {code: {"description": what, "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}, "reason_code": {"type": "string"}},
@@ -100,11 +102,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(psycopg.DataError)
     async def unusable(request: Request, e: psycopg.DataError) -> JSONResponse:
-        return JSONResponse({"error": f"a value the ledger cannot take: {str(e).splitlines()[0]}"}, status_code=400)
+        return JSONResponse({"error": printable(f"a value the ledger cannot take: {str(e).splitlines()[0]}",
+                                                ERROR_MAX_CHARS)}, status_code=400)
 
     @app.exception_handler(psycopg.IntegrityError)
     async def conflict(request: Request, e: psycopg.IntegrityError) -> JSONResponse:
-        return JSONResponse({"error": f"conflicts with the ledger: {str(e).splitlines()[0]}"}, status_code=409)
+        return JSONResponse({"error": printable(f"conflicts with the ledger: {str(e).splitlines()[0]}",
+                                                ERROR_MAX_CHARS)}, status_code=409)
 
     @app.exception_handler(SplitbookError)
     async def refused(request: Request, e: SplitbookError) -> Response:
@@ -114,7 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
         status = (401 if isinstance(e, Unauthenticated) else 403 if isinstance(e, Forbidden)
                   else 404 if isinstance(e, NotFound) else 422 if isinstance(e, Rejected)
                   else 400 if isinstance(e, ConfigError) else 503)
-        body = {"error": str(e) if not isinstance(e, Rejected) else e.detail}
+        body = {"error": printable(str(e) if not isinstance(e, Rejected) else e.detail, ERROR_MAX_CHARS)}
         if isinstance(e, Rejected):
             body["reason_code"] = e.reason.value
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
