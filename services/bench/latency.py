@@ -13,7 +13,9 @@ how far the journal and the read models have got. Reported per rate:
 - whether the rate is sustainable: p99 visible latency under 1 s and the lag drained
   within 2 s of the producer stopping.
 
-The highest sustainable rate is the headline. A table is printed; JSON and a PNG plot
+Same run, first: a baseline — the same pipeline given a backlog all at once, and how many
+events per second it makes visible; each rate is also given as a share of that. The
+highest sustainable rate, and its share of the backlog rate, is the headline. A table is printed; JSON and a PNG plot
 (lag and latency over time per rate, with matplotlib from the `bench` extra) are written.
 Figures mean something only as ratios on the same machine: the CPU model is reported."""
 
@@ -68,15 +70,16 @@ def _events(rate: int, seconds: float, run: str) -> list[tuple[str, str, dict]]:
     return out[:n]
 
 
-def _publish_at_rate(settings: Settings, prefix: str, events: list, rate: int, stamps: dict) -> None:
-    """Publish at `rate` events/s (paced every 10 ms), noting each event's publish time."""
+def _publish_at_rate(settings: Settings, prefix: str, events: list, rate: int | None, stamps: dict) -> None:
+    """Publish at `rate` events/s (None: as fast as the producer goes), noting each event's
+    publish time."""
     registry = SchemaRegistry.from_dir()
     producer = make_producer(settings)
     encoded = [(prefix + topic, message_key(rec), registry.encode(name, rec), rec["event_id"])
                for topic, name, rec in events]
     started = time.monotonic()
     for i, (topic, key, value, event_id) in enumerate(encoded):
-        due = started + i / rate
+        due = started + i / rate if rate else 0
         now = time.monotonic()
         if due > now:
             time.sleep(due - now)
@@ -110,7 +113,9 @@ def _percentiles(values: list[float]) -> dict:
     return {"p50": pick(0.50), "p99": pick(0.99), "max": s[-1]}
 
 
-def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float) -> dict:
+def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float, paced: bool = True) -> dict:
+    """rate x seconds events at rate events/s (paced) or all at once (not paced: the
+    same-run baseline, how fast the pipeline makes a backlog visible)."""
     run = uuid.uuid4().hex[:8]
     prefix = f"lat{run}."
     ensure_topics(base.kafka_bootstrap_servers, prefix)
@@ -128,7 +133,7 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float) 
         watcher = threading.Thread(target=_watch, args=(url, stop, samples), daemon=True)
         watcher.start()
         published_from = time.time()
-        _publish_at_rate(base, prefix, events, rate, stamps)
+        _publish_at_rate(base, prefix, events, rate if paced else None, stamps)
         published_to = time.time()
         deadline = time.monotonic() + 120
         while not samples or samples[-1][2] < len(events):
@@ -165,7 +170,8 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float) 
             sample = next(seen, None)
         if sample is not None:
             visible.append(sample[0] - stamps[event_id])
-    drained = next((t for t, _, projected in samples if projected >= len(rows) and t >= published_to), None)
+    all_visible_at = next((t for t, _, projected in samples if projected >= len(rows)), None)
+    drained = None if all_visible_at is None else max(all_visible_at, published_to)
     publish_times = sorted(stamps.values())
     lag_series = []
     j = 0
@@ -178,6 +184,7 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float) 
               "committed_s": _percentiles(committed), "visible_s": _percentiles(visible),
               "all_visible": len(visible) == len(events),
               "drain_after_publish_s": None if drained is None else drained - published_to,
+              "visible_per_s": None if all_visible_at is None else len(rows) / (all_visible_at - published_from),
               "max_lag_events": max((v for *_, v in lag_series), default=0), "lag": lag_series,
               "latency": [(round(stamps[e] - published_from, 3), v) for (_, e, _), v in
                           zip([r for r in rows if r[1] in stamps], visible)][::max(1, len(visible) // 400)]}
@@ -218,15 +225,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="how long each rate is sustained")
     ap.add_argument("--batch-timeout-s", type=float, default=0.05,
                     help="the posting consumer's SPLITBOOK_BATCH_TIMEOUT_S (how long it waits to fill a batch)")
+    ap.add_argument("--baseline-events", type=int, default=30_000,
+                    help="the same-run baseline: this many events at once, how fast they become visible")
     ap.add_argument("--out", default=str(ROOT / "bench-results"))
     args = ap.parse_args(argv)
     try:
         rates = [int(r) for r in args.rates.split(",") if r.strip()]
     except ValueError:
         ap.error(f"--rates {args.rates!r}: whole numbers, comma-separated")
-    if not rates or min(rates) < 1 or args.seconds <= 0:
+    if not rates or min(rates) < 1 or args.seconds <= 0 or args.baseline_events < 1:
         ap.error("rates and seconds must be positive")
     base = Settings.from_env()
+    print(f"baseline, same run: {args.baseline_events:,} events published at once, until all are visible ...",
+          flush=True)
+    backlog = run_rate(base, args.baseline_events, 1.0, args.batch_timeout_s, paced=False)
+    ceiling = backlog["visible_per_s"]
+    print(f"  {ceiling:,.0f} events/s made visible from a backlog" if ceiling else "  never all visible", flush=True)
     results = []
     for rate in rates:
         print(f"{rate:,} events/s for {args.seconds:g} s ...", flush=True)
@@ -238,18 +252,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{'never' if drain is None else f'{drain:.2f} s'} after the producer stopped: "
               f"{'sustainable' if r['sustainable'] else 'NOT sustainable'}", flush=True)
     ms = lambda v: "" if v is None else f"{v * 1000:,.0f}"  # noqa: E731
-    rows = [(f"{r['rate']:,}", f"{r['achieved_rate']:,.0f}", f"{r['events']:,}", ms(r["committed_s"]["p50"]),
+    share = lambda r: "" if not ceiling else f"{r['rate'] / ceiling:.2f}"  # noqa: E731
+    rows = [(f"{r['rate']:,}", share(r), f"{r['achieved_rate']:,.0f}", f"{r['events']:,}", ms(r["committed_s"]["p50"]),
              ms(r["committed_s"]["p99"]), ms(r["visible_s"]["p50"]), ms(r["visible_s"]["p99"]),
              ms(r["visible_s"]["max"]), f"{r['max_lag_events']:,}",
              "yes" if r["sustainable"] else "no") for r in results]
     print()
-    print(table(("rate/s", "achieved/s", "events", "commit p50 ms", "commit p99 ms", "visible p50 ms",
-                 "visible p99 ms", "visible max ms", "max lag", "sustainable"), rows, right=tuple(range(0, 9))))
+    print(table(("rate/s", "of backlog", "achieved/s", "events", "commit p50 ms", "commit p99 ms", "visible p50 ms",
+                 "visible p99 ms", "visible max ms", "max lag", "sustainable"), rows, right=tuple(range(0, 10))))
     ok = [r["rate"] for r in results if r["sustainable"]]
     best = max(ok) if ok else None
     print()
     print(f"highest sustainable rate (p99 publish->visible < {VISIBLE_P99_LIMIT_S:g} s, lag drained): "
-          f"{'none of those tried' if best is None else f'{best:,} events/s'}")
+          f"{'none of those tried' if best is None else f'{best:,} events/s'}"
+          + (f", {best / ceiling:.2f} of the same run's backlog rate ({ceiling:,.0f} events/s made visible)"
+             if best and ceiling else ""))
     machine = {"cores": os.cpu_count(), "cpu": _cpu_model(), "python": sys.version.split()[0]}
     print(f"machine: {machine['cores']} cores, {machine['cpu']}, Python {machine['python']}; "
           f"posting batch timeout {args.batch_timeout_s:g} s")
@@ -258,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     path = out / f"latency-{stamp}.json"
     path.write_text(json.dumps({"machine": machine, "batch_timeout_s": args.batch_timeout_s,
-                                "highest_sustainable_rate": best, "runs": results}, indent=1))
+                                "backlog_visible_per_s": ceiling, "highest_sustainable_rate": best,
+                                "highest_sustainable_share_of_backlog": best / ceiling if best and ceiling else None,
+                                "backlog": {k: v for k, v in backlog.items() if k not in ("lag", "latency")},
+                                "runs": results}, indent=1))
     png = out / f"latency-{stamp}.png"
     print(f"results: {path}" + (f"  plot: {png}" if _plot(results, png) else "  (no plot: matplotlib missing)"))
     return 0
