@@ -14,6 +14,7 @@ from datetime import datetime
 from xml.etree.ElementTree import Element
 
 from services.adapters import iso20022
+from services.domain.bounds import printable
 from services.domain.errors import ConfigError
 from services.payouts.batch import Batch, decimal, end_to_end_id, result
 from services.reconciliation.camt import AccountStatement, is_kind, read, read_document
@@ -37,7 +38,7 @@ def batch_id(notifications: list[AccountStatement]) -> str:
            if t.end_to_end_id.startswith("PB_") and "-" in t.end_to_end_id}
     if len(ids) != 1:
         raise ConfigError("the camt.054 names no payout batch of the ledger" if not ids else
-                          f"the camt.054 answers several payout batches ({', '.join(sorted(ids))}): one at a time")
+                          f"the camt.054 answers several payout batches ({printable(', '.join(sorted(ids)))}): one at a time")
     return ids.pop()
 
 
