@@ -6,22 +6,26 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres.read_models import add_deltas
 from services.domain.accounts import natural_balance
-from services.domain.journal import PostedTransaction
 
 
-def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
+def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
     """(account, currency) -> [debits, credits, last seq]."""
     out: dict[tuple[str, str], list[int]] = {}
-    for p in txns:
-        for x in p.transaction.postings:
-            row = out.setdefault((x.account, x.currency), [0, 0, 0])
-            if x.amount_minor > 0:
-                row[0] += x.amount_minor
+    for r in records:
+        seq = r["seq"]
+        for x in r["postings"]:
+            key, amount = (x["account"], x["currency"]), x["amount"]
+            row = out.get(key)
+            if row is None:
+                row = out[key] = [0, 0, 0]
+            if amount > 0:
+                row[0] += amount
             else:
-                row[1] -= x.amount_minor
-            row[2] = p.seq
+                row[1] -= amount
+            row[2] = seq
     return out
 
 

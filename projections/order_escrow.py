@@ -7,42 +7,48 @@ from datetime import datetime
 
 import psycopg
 
+from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres.read_models import add_deltas
 from services.domain import accounts
-from services.domain.journal import REFUND_KINDS, PostedTransaction, TxKind
+from services.domain.journal import REFUND_KINDS, TxKind
 
 ADDED = ("captured", "escrow_seller", "escrow_shipping", "escrow_platform", "released", "refunded", "disputed")
 _INDEX = {name: i for i, name in enumerate(ADDED)}
+_CAPTURED, _RELEASED, _REFUNDED, _DISPUTED = (_INDEX[c] for c in ("captured", "released", "refunded", "disputed"))
+_PART = {part: _INDEX[f"escrow_{part}"] for part in ("seller", "shipping", "platform")}
 
 
-def fold(txns: Iterable[PostedTransaction]) -> dict[str, dict]:
+def fold(records: Iterable[JournalRecord]) -> dict[str, dict]:
     """order_id -> {currency, deltas[ADDED], release_due_at, last seq}."""
     out: dict[str, dict] = {}
-    for p in txns:
-        t = p.transaction
-        if t.order_id is None:
+    for r in records:
+        order_id = r["order_id"]
+        if order_id is None:
             continue
-        row = out.get(t.order_id)
+        kind, postings = r["kind"], r["postings"]
+        row = out.get(order_id)
         if row is None:
-            row = out[t.order_id] = {"currency": t.postings[0].currency, "d": [0] * len(ADDED),
-                                     "release_due_at": None, "seq": 0}
+            row = out[order_id] = {"currency": postings[0]["currency"], "d": [0] * len(ADDED),
+                                   "release_due_at": None, "seq": 0}
         d = row["d"]
-        row["seq"] = p.seq
-        if t.kind == TxKind.CAPTURE:
-            d[_INDEX["captured"]] += sum(x.amount_minor for x in t.postings if x.amount_minor > 0)
-            due = t.metadata.get("release_due_at")
+        row["seq"] = r["seq"]
+        if kind == TxKind.CAPTURE:
+            d[_CAPTURED] += sum(x["amount"] for x in postings if x["amount"] > 0)
+            due = r["metadata"].get("release_due_at")
             row["release_due_at"] = datetime.fromisoformat(due) if due else None
-        hold = accounts.dispute_hold(t.order_id)
-        for x in t.postings:
-            if t.kind in REFUND_KINDS and accounts.is_pool(x.account) and x.amount_minor < 0:
-                d[_INDEX["refunded"]] -= x.amount_minor  # returned to the buyer
-            escrow = accounts.escrow_of(x.account)
-            if escrow is not None and escrow.order_id == t.order_id:
-                d[_INDEX[f"escrow_{escrow.part}"]] -= x.amount_minor
-                if x.amount_minor > 0 and t.kind == TxKind.RELEASE:
-                    d[_INDEX["released"]] += x.amount_minor
-            elif x.account == hold:
-                d[_INDEX["disputed"]] -= x.amount_minor  # what the hold has now
+        hold = accounts.dispute_hold(order_id)
+        refund = kind in REFUND_KINDS
+        for x in postings:
+            account, amount = x["account"], x["amount"]
+            if refund and amount < 0 and accounts.is_pool(account):
+                d[_REFUNDED] -= amount  # returned to the buyer
+            escrow = accounts.escrow_of(account)
+            if escrow is not None and escrow.order_id == order_id:
+                d[_PART[escrow.part]] -= amount
+                if amount > 0 and kind == TxKind.RELEASE:
+                    d[_RELEASED] += amount
+            elif account == hold:
+                d[_DISPUTED] -= amount  # what the hold has now
     return out
 
 

@@ -6,47 +6,49 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.journal_record import JournalRecord, structured
 from services.adapters.postgres.read_models import add_deltas
-from services.domain.journal import PostedTransaction, TxKind
+from services.domain.journal import TxKind
 
 BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
+_PAYOUT_KINDS = (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN)
 
 
-def fold(txns: Iterable[PostedTransaction]) -> tuple[dict, dict]:
+def fold(records: Iterable[JournalRecord]) -> tuple[dict, dict]:
     """-> (batch_id -> row, (batch_id, seller) -> row)."""
     batches: dict[str, dict] = {}
     lines: dict[tuple[str, str], dict] = {}
-    for p in txns:
-        t = p.transaction
-        if t.kind not in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN):
+    for r in records:
+        kind = r["kind"]
+        if kind not in _PAYOUT_KINDS:
             continue
-        cur = t.postings[0].currency
-        b = batches.setdefault(t.batch_id, {"date": t.metadata["batch_date"], "currency": cur,
-                                            "d": [0] * len(BATCH_ADDED), "seq": 0})
-        b["seq"] = p.seq
+        batch_id, seq, cur = r["batch_id"], r["seq"], r["postings"][0]["currency"]
+        b = batches.setdefault(batch_id, {"date": r["metadata"]["batch_date"], "currency": cur,
+                                          "d": [0] * len(BATCH_ADDED), "seq": 0})
+        b["seq"] = seq
         d = b["d"]
-        if t.kind == TxKind.PAYOUT_BATCH:
-            for seller, amount in t.metadata["lines"].items():
+        if kind == TxKind.PAYOUT_BATCH:
+            for seller, amount in structured(r, "lines").items():
                 d[0] += 1
                 d[1] += int(amount)
-                lines[(t.batch_id, seller)] = {"currency": cur, "amount": int(amount), "status": "in_flight",
-                                               "ref": None, "reason": None, "seq": p.seq}
+                lines[(batch_id, seller)] = {"currency": cur, "amount": int(amount), "status": "in_flight",
+                                             "ref": None, "reason": None, "seq": seq}
             continue
-        if t.kind == TxKind.PAYOUT_RETURN:  # settled, then returned: counted as failed from here on
-            for seller, (amount, reason) in t.metadata["returned"].items():
+        if kind == TxKind.PAYOUT_RETURN:  # settled, then returned: counted as failed from here on
+            for seller, (amount, reason) in structured(r, "returned").items():
                 d[3] -= amount
                 d[4] += amount
-                lines[(t.batch_id, seller)] = {"currency": cur, "amount": amount, "status": "returned",
-                                               "ref": t.metadata.get("bank_reference"), "reason": reason or None,
-                                               "seq": p.seq}
+                lines[(batch_id, seller)] = {"currency": cur, "amount": amount, "status": "returned",
+                                             "ref": r["metadata"].get("bank_reference"), "reason": reason or None,
+                                             "seq": seq}
             continue
         for status, key in (("settled", "settled"), ("failed", "failed")):
-            for seller, (amount, note) in t.metadata[key].items():
+            for seller, (amount, note) in structured(r, key).items():
                 d[2] += 1
                 d[3 if status == "settled" else 4] += amount
-                lines[(t.batch_id, seller)] = {"currency": cur, "amount": amount, "status": status,
-                                               "ref": note if status == "settled" else None,
-                                               "reason": note if status == "failed" else None, "seq": p.seq}
+                lines[(batch_id, seller)] = {"currency": cur, "amount": amount, "status": status,
+                                             "ref": note if status == "settled" else None,
+                                             "reason": note if status == "failed" else None, "seq": seq}
     return batches, lines
 
 

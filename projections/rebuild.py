@@ -20,9 +20,9 @@ def rebuild(conn: psycopg.Connection, page: int = 20_000) -> int:
     with db.translated(), conn.transaction():
         read_models.load_position(conn, for_update=True)
         read_models.truncate(conn, TABLES)
-        for chunk in journal.iter_all(conn, page):
+        for chunk in journal.iter_records(conn, page):
             worker.apply(conn, chunk)
-            last = chunk[-1].seq
+            last = chunk[-1]["seq"]
             log.info("rebuild_progress", last_seq=last)
         read_models.store_position(conn, last, None, None, None)
     log.info("rebuild_done", last_seq=last)

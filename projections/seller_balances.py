@@ -7,53 +7,57 @@ from collections.abc import Iterable
 
 import psycopg
 
+from services.adapters.journal_record import JournalRecord, structured
 from services.adapters.postgres.read_models import add_deltas
 from services.domain import accounts
-from services.domain.journal import PostedTransaction, TxKind
+from services.domain.journal import TxKind
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
 _ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5
 # Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
 _ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
+_PAYOUT_KINDS = (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN)
 
 
-def fold(txns: Iterable[PostedTransaction]) -> dict[tuple[str, str], list[int]]:
+def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
     """(seller_id, currency) -> [escrow, payable, in_flight, paid_out, withheld, on_hold, last seq]."""
     out: dict[tuple[str, str], list[int]] = {}
-    for p in txns:
-        t = p.transaction
+    width = len(COLUMNS) + 1
+    for r in records:
+        seq, kind, postings = r["seq"], r["kind"], r["postings"]
         for key, col, sign in _ATTRIBUTED:
-            if key in t.metadata:
-                currency = t.postings[0].currency
-                for seller, amount in t.metadata[key].items():
-                    row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
+            if key in r["metadata"]:
+                currency = postings[0]["currency"]
+                for seller, amount in structured(r, key).items():
+                    row = out.setdefault((seller, currency), [0] * width)
                     row[col] += sign * int(amount)
-                    row[-1] = p.seq
-        if t.kind in (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN):
-            currency = t.postings[0].currency
+                    row[-1] = seq
+        if kind in _PAYOUT_KINDS:
+            currency = postings[0]["currency"]
             moves = []
-            if t.kind == TxKind.PAYOUT_BATCH:
-                moves = [(s, _IN_FLIGHT, int(a)) for s, a in t.metadata["lines"].items()]
-            elif t.kind == TxKind.PAYOUT_RETURN:  # paid out, came back: owed again (the payable, by its posting)
-                moves = [(s, _PAID_OUT, -a) for s, (a, _reason) in t.metadata["returned"].items()]
+            if kind == TxKind.PAYOUT_BATCH:
+                moves = [(s, _IN_FLIGHT, int(a)) for s, a in structured(r, "lines").items()]
+            elif kind == TxKind.PAYOUT_RETURN:  # paid out, came back: owed again (the payable, by its posting)
+                moves = [(s, _PAID_OUT, -a) for s, (a, _reason) in structured(r, "returned").items()]
             else:
-                for s, (a, _ref) in t.metadata["settled"].items():
+                for s, (a, _ref) in structured(r, "settled").items():
                     moves += [(s, _IN_FLIGHT, -a), (s, _PAID_OUT, a)]
-                moves += [(s, _IN_FLIGHT, -a) for s, (a, _r) in t.metadata["failed"].items()]
+                moves += [(s, _IN_FLIGHT, -a) for s, (a, _r) in structured(r, "failed").items()]
             for seller, col, amount in moves:
-                row = out.setdefault((seller, currency), [0] * (len(COLUMNS) + 1))
+                row = out.setdefault((seller, currency), [0] * width)
                 row[col] += amount
-                row[-1] = p.seq
-        for x in t.postings:
-            if seller := accounts.escrow_seller_of(x.account):
+                row[-1] = seq
+        for x in postings:
+            account = x["account"]
+            if seller := accounts.escrow_seller_of(account):
                 col = _ESCROW
-            elif seller := accounts.payable_seller(x.account):
+            elif seller := accounts.payable_seller(account):
                 col = _PAYABLE
             else:
                 continue
-            row = out.setdefault((seller, x.currency), [0] * (len(COLUMNS) + 1))
-            row[col] -= x.amount_minor  # liabilities: a credit increases what the seller is owed
-            row[-1] = p.seq
+            row = out.setdefault((seller, x["currency"]), [0] * width)
+            row[col] -= x["amount"]  # liabilities: a credit increases what the seller is owed
+            row[-1] = seq
     return out
 
 

@@ -12,12 +12,10 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from projections import account_balances, order_escrow, payouts, seller_balances
-from services.adapters import metadata
 from services.adapters.avro import SchemaRegistry
+from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres import db, read_models
-from services.adapters.postgres.journal import transaction_uuid
 from services.domain.errors import PermanentError, Rejected
-from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
 from services.runtime import faults, metrics
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
@@ -25,28 +23,10 @@ log = structlog.get_logger()
 READ_MODELS = (seller_balances, order_escrow, account_balances, payouts)
 
 
-def posted_from_record(r: dict) -> PostedTransaction:
-    return PostedTransaction(
-        seq=r["seq"],
-        recorded_at=r["recorded_at"],
-        transaction=Transaction(
-            transaction_id=transaction_uuid(r["transaction_id"]),
-            kind=TxKind(r["kind"]),
-            event_id=r["event_id"],
-            occurred_at=r["occurred_at"],
-            postings=tuple(Posting(x["account"], x["currency"], x["amount"]) for x in r["postings"]),
-            order_id=r["order_id"],
-            batch_id=r["batch_id"],
-            reverses_transaction_id=transaction_uuid(r["reverses_transaction_id"]),
-            metadata=metadata.decode(r["metadata"]),
-        ),
-    )
-
-
-def apply(conn: psycopg.Connection, txns: Sequence[PostedTransaction]) -> None:
-    """Fold a contiguous run of transactions into every read model (caller holds the transaction)."""
+def apply(conn: psycopg.Connection, records: Sequence[JournalRecord]) -> None:
+    """Fold a contiguous run of journal records into every read model (caller holds the transaction)."""
     for model in READ_MODELS:
-        model.write(conn, model.fold(txns))
+        model.write(conn, model.fold(records))
 
 
 @dataclass
@@ -76,21 +56,21 @@ class ProjectionWorker:
         self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
-    def apply_batch(self, records: list[tuple[int, int, PostedTransaction]]) -> int:
-        """records: (partition, offset, txn). Returns how many were applied."""
+    def apply_batch(self, records: list[JournalRecord], partition: int, next_offset: int) -> int:
+        """records: a batch in ledger.journal order; the batch ends before next_offset of
+        partition. Returns how many were applied."""
 
         def write() -> int:
             with db.translated(), self.conn.transaction():
                 last_seq, _ = read_models.load_position(self.conn, for_update=True)
-                fresh = [p for _, _, p in records if p.seq > last_seq]
+                fresh = [r for r in records if r["seq"] > last_seq]
                 expected = last_seq + 1
-                for p in fresh:
-                    if p.seq != expected:
-                        raise PermanentError(f"journal gap: expected seq {expected}, got {p.seq}")
+                for r in fresh:
+                    if r["seq"] != expected:
+                        raise PermanentError(f"journal gap: expected seq {expected}, got {r['seq']}")
                     expected += 1
                 apply(self.conn, fresh)
-                part, off, _ = records[-1]
-                read_models.store_position(self.conn, expected - 1, self.topic, part, off + 1)
+                read_models.store_position(self.conn, expected - 1, self.topic, partition, next_offset)
             self.totals.skipped += len(records) - len(fresh)
             return len(fresh)
 
@@ -99,6 +79,7 @@ class ProjectionWorker:
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
         self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe([self.topic], on_assign=self._on_assign)
+        decode = self.registry.decode
         try:
             while not stop.requested:
                 msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
@@ -110,18 +91,17 @@ class ProjectionWorker:
                 records = []
                 for m in msgs:
                     try:
-                        _, rec = self.registry.decode(m.value())
+                        records.append(decode(m.value())[1])
                     except Rejected as r:
                         raise PermanentError(f"undecodable journal message at offset {m.offset()}: {r}") from r
-                    records.append((m.partition(), m.offset(), posted_from_record(rec)))
-                applied = self.apply_batch(records)
+                applied = self.apply_batch(records, msgs[-1].partition(), msgs[-1].offset() + 1)
                 faults.crash_point("projector_after_db_commit")
+                last_seq = records[-1]["seq"]
                 self.totals.batches += 1
                 self.totals.applied += applied
                 metrics.PROJECTED.inc(applied)
-                metrics.PROJECTION_SEQ.set(records[-1][2].seq)
-                log.info("journal_projected", applied=applied, last_seq=records[-1][2].seq,
-                         total_applied=self.totals.applied)
+                metrics.PROJECTION_SEQ.set(last_seq)
+                log.info("journal_projected", applied=applied, last_seq=last_seq, total_applied=self.totals.applied)
         finally:
             self.consumer.close()
         log.info("projection_worker_stopped", **vars(self.totals))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
+from services.adapters import avro_codec
 from services.domain.errors import Reason, Rejected
 
 MAGIC = b"\xc3\x01"
@@ -30,13 +32,30 @@ class KnownSchema:
     fingerprint: bytes  # 8 bytes, little-endian CRC-64-AVRO
     parsed: Any
     path: Path
+    read: Callable[[bytes, int], tuple[dict, int]]  # (data, offset) -> (record, offset after it)
+    write: Callable[[dict], bytes]
+
+    def __reduce__(self):  # to a helper process: loaded again there (compiled functions do not pickle)
+        return _load, (self.path,)
 
 
 def _load(path: Path) -> KnownSchema:
     raw = json.loads(path.read_text())
     parsed = parse_schema(raw, named_schemas={})
     fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(raw), "CRC-64-AVRO"))
-    return KnownSchema(raw["name"], int(raw.get("splitbook.version", 1)), fp, parsed, path)
+
+    def fastavro_read(data: bytes, offset: int) -> tuple[dict, int]:
+        buf = io.BytesIO(data)
+        buf.seek(offset)
+        return fastavro.schemaless_reader(buf, parsed, None), buf.tell()
+
+    def fastavro_write(record: dict) -> bytes:
+        buf = io.BytesIO()
+        fastavro.schemaless_writer(buf, parsed, record)
+        return buf.getvalue()
+
+    return KnownSchema(raw["name"], int(raw.get("splitbook.version", 1)), fp, parsed, path,
+                       avro_codec.compile_reader(raw) or fastavro_read, avro_codec.compile_writer(raw) or fastavro_write)
 
 
 class SchemaRegistry:
@@ -69,12 +88,13 @@ class SchemaRegistry:
         raise KeyError(f"{name} v{version}")
 
     def encode(self, name: str, record: dict, version: int | None = None) -> bytes:
+        return self.encoder(name, version)(record)
+
+    def encoder(self, name: str, version: int | None = None) -> Callable[[dict], bytes]:
+        """record -> single-object encoded bytes, the schema looked up once (for loops)."""
         schema = self.latest(name) if version is None else self.version(name, version)
-        buf = io.BytesIO()
-        buf.write(MAGIC)
-        buf.write(schema.fingerprint)
-        fastavro.schemaless_writer(buf, schema.parsed, record)
-        return buf.getvalue()
+        header, write = MAGIC + schema.fingerprint, schema.write
+        return lambda record: header + write(record)
 
     def decode(self, data: bytes | None) -> tuple[str, dict]:
         """-> (record name, record in the reader's shape). Raises Rejected(SCHEMA_INVALID)."""
@@ -86,17 +106,17 @@ class SchemaRegistry:
                 Reason.SCHEMA_INVALID, f"unknown writer schema fingerprint {data[2:HEADER_LEN].hex()}"
             )
         reader = self._latest[writer.name]
-        buf = io.BytesIO(data)
-        buf.seek(HEADER_LEN)
         try:
             if reader is writer:
-                record = fastavro.schemaless_reader(buf, writer.parsed, None)
-            else:
-                record = fastavro.schemaless_reader(buf, writer.parsed, reader.parsed)
-        except Exception as e:  # fastavro raises many types for corrupt or unresolvable input
+                record, end = writer.read(data, HEADER_LEN)
+            else:  # an older writer read into the newer reader's shape: fastavro resolves them
+                buf = io.BytesIO(data)
+                buf.seek(HEADER_LEN)
+                record, end = fastavro.schemaless_reader(buf, writer.parsed, reader.parsed), buf.tell()
+        except Exception as e:  # corrupt or unresolvable input raises many types
             raise Rejected(
                 Reason.SCHEMA_INVALID, f"{writer.name} v{writer.version}: {type(e).__name__}: {e}"
             ) from e
-        if buf.tell() != len(data):
-            raise Rejected(Reason.SCHEMA_INVALID, f"{len(data) - buf.tell()} trailing bytes after record")
+        if end != len(data):
+            raise Rejected(Reason.SCHEMA_INVALID, f"{len(data) - end} trailing bytes after record")
         return writer.name, record

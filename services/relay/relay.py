@@ -15,34 +15,16 @@ import psycopg
 import structlog
 from confluent_kafka import Producer
 
-from services.adapters import metadata
 from services.adapters.avro import SchemaRegistry
+from services.adapters.journal_record import message_key
 from services.adapters.postgres import db, journal, relaying
 from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
-from services.domain.journal import PostedTransaction
 from services.runtime import metrics
 from services.runtime.runloop import Stop, with_retries
 
 log = structlog.get_logger()
 STREAM = "journal"
-
-
-def journal_record(p: PostedTransaction) -> dict:
-    t = p.transaction
-    return {
-        "event_id": t.event_id,
-        "occurred_at": t.occurred_at,
-        "seq": p.seq,
-        "transaction_id": str(t.transaction_id),
-        "kind": t.kind,
-        "order_id": t.order_id,
-        "batch_id": t.batch_id,
-        "reverses_transaction_id": str(t.reverses_transaction_id) if t.reverses_transaction_id else None,
-        "recorded_at": p.recorded_at,
-        "metadata": metadata.encode(t.metadata),
-        "postings": [{"account": x.account, "currency": x.currency, "amount": x.amount_minor} for x in t.postings],
-    }
 
 
 def carried_payload(payload: bytes | None) -> dict:
@@ -86,26 +68,22 @@ class Relay:
         """Publish one page after the stored position; returns how many were published."""
         with db.translated():
             after = self.position()
-            page = journal.read_range(self.conn, after, self.page)
+            page = journal.read_records(self.conn, after, self.page)
         if not page:
             return 0
-        for p in page:
-            t = p.transaction
-            self.producer.produce(
-                self.journal_topic,
-                value=self.registry.encode("JournalTransaction", journal_record(p)),
-                key=(t.order_id or t.batch_id or t.event_id).encode(),
-                on_delivery=self._delivered,
-            )
+        encode, produce, delivered = self.registry.encoder("JournalTransaction"), self.producer.produce, self._delivered
+        for record in page:
+            produce(self.journal_topic, value=encode(record), key=message_key(record), on_delivery=delivered)
             if len(self.producer) > 50_000:
                 self.producer.poll(0)
         self._flush()
+        first, last = page[0]["seq"], page[-1]["seq"]
         with db.translated():
-            relaying.store_position(self.conn, STREAM, page[-1].seq)
+            relaying.store_position(self.conn, STREAM, last)
         self.published += len(page)
         metrics.RELAYED.inc(len(page))
-        metrics.RELAY_SEQ.set(page[-1].seq)
-        log.info("journal_relayed", first_seq=page[0].seq, last_seq=page[-1].seq, count=len(page))
+        metrics.RELAY_SEQ.set(last)
+        log.info("journal_relayed", first_seq=first, last_seq=last, count=len(page))
         return len(page)
 
     def publish_rejected(self) -> int:

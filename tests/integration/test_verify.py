@@ -49,8 +49,9 @@ def test_texts_that_need_escaping_survive_the_copy_and_chain_as_they_were(conn):
     with conn.transaction():
         journal.lock_writer(conn)
         journal.write_rows(conn, journal.format_rows([journal.Staged(txn, bytes(32))], 1))
-    back = journal.read_range(conn, 0, 10)[0].transaction
-    assert (back.event_id, back.metadata, back.postings) == (event_id, txn.metadata, txn.postings)
+    back = journal.read_records(conn, 0, 10)[0]
+    assert (back["event_id"], back["metadata"]) == (event_id, txn.metadata)
+    assert [(x["account"], x["currency"], x["amount"]) for x in back["postings"]] == list(txn.postings)
     report = Report()
     check_chain(conn, report)
     assert report.ok and report.checked == ["hash chain over 1 transactions"], report.text()

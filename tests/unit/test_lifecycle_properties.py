@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections import account_balances, order_escrow, seller_balances
+from services.adapters.journal_record import journal_record
 from services.domain.accounts import natural_balance
 from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
                                     RefundLine, ReleaseEscrow, SellerProfileUpdated)
@@ -109,7 +110,7 @@ def natural(account, total):
 
 
 def check_read_models(ledger: MemoryLedger) -> None:
-    posted = [PostedTransaction(i + 1, T0, t) for i, t in enumerate(ledger.journal)]
+    posted = [journal_record(PostedTransaction(i + 1, T0, t)) for i, t in enumerate(ledger.journal)]
     bal = ledger.balances()
     folded = account_balances.fold(posted)
     assert {k: v[0] - v[1] for k, v in folded.items()} == {k: v for k, v in bal.items()}

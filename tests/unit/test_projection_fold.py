@@ -1,8 +1,9 @@
-"""The read models' fold, from journal transactions, without a database."""
+"""The read models' fold, from journal records, without a database."""
 
 from datetime import datetime, timezone
 
 from projections import account_balances, order_escrow, seller_balances
+from services.adapters.journal_record import journal_record
 from services.domain.journal import PostedTransaction
 from services.domain.rules.capture import Policy, handle_order_captured
 from tests.unit.test_capture_rule import seed_order
@@ -11,7 +12,7 @@ NOW = datetime(2026, 11, 3, tzinfo=timezone.utc)
 
 
 def posted():
-    return [PostedTransaction(1, NOW, handle_order_captured(seed_order(), Policy()))]
+    return [journal_record(PostedTransaction(1, NOW, handle_order_captured(seed_order(), Policy())))]
 
 
 def test_seller_escrow_is_the_sellers_share_of_the_capture():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -10,11 +9,12 @@ from typing import NamedTuple
 import psycopg
 from psycopg import sql
 
+from services.adapters.journal_record import JournalRecord
 from services.adapters.metadata import decode
 from services.adapters.postgres.chain import GENESIS
 from services.adapters.postgres.chain import head as chain_head
 from services.adapters.postgres.chain import link_lines, posting_lines
-from services.domain.journal import PostedTransaction, Posting, Transaction, TxKind
+from services.domain.journal import Posting, Transaction, TxKind
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
 
@@ -134,11 +134,12 @@ def copy_rows(conn: psycopg.Connection, rows: Rows, transactions_table: str, pos
                 cp.write(chunk)
 
 
-def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[PostedTransaction]:
-    """Up to `limit` transactions with seq > after_seq, in seq order, with postings."""
+def read_records(conn: psycopg.Connection, after_seq: int, limit: int) -> list[JournalRecord]:
+    """Up to `limit` transactions with seq > after_seq, in seq order, with postings, as
+    JournalTransaction records (what the relay publishes and the read models fold)."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT seq, transaction_id, kind, event_id, order_id, batch_id, reverses_transaction_id,"
+            "SELECT seq, transaction_id::text, kind, event_id, order_id, batch_id, reverses_transaction_id::text,"
             " occurred_at, recorded_at, metadata FROM journal_transactions"
             " WHERE seq > %s ORDER BY seq LIMIT %s",
             (after_seq, limit),
@@ -151,21 +152,19 @@ def read_range(conn: psycopg.Connection, after_seq: int, limit: int) -> list[Pos
             " WHERE seq BETWEEN %s AND %s ORDER BY seq, ctid",
             (heads[0][0], heads[-1][0]),
         )
-        postings: dict[int, list[Posting]] = {}
-        for seq, account, currency, amount in cur:
-            postings.setdefault(seq, []).append(Posting(account, currency, amount))
-    return [
-        PostedTransaction(
-            seq=seq,
-            recorded_at=recorded_at,
-            transaction=Transaction(
-                transaction_id=tid, kind=TxKind(kind), event_id=event_id, occurred_at=occurred_at,
-                postings=tuple(postings.get(seq, ())), order_id=order_id, batch_id=batch_id,
-                reverses_transaction_id=rev, metadata=decode(metadata),
-            ),
-        )
-        for seq, tid, kind, event_id, order_id, batch_id, rev, occurred_at, recorded_at, metadata in heads
-    ]
+        rows = cur.fetchall()
+    out: list[JournalRecord] = []
+    i, n = 0, len(rows)
+    for seq, tid, kind, event_id, order_id, batch_id, rev, occurred_at, recorded_at, stored in heads:
+        postings = []
+        while i < n and rows[i][0] == seq:
+            _, account, currency, amount = rows[i]
+            postings.append({"account": account, "currency": currency, "amount": amount})
+            i += 1
+        out.append({"event_id": event_id, "occurred_at": occurred_at, "seq": seq, "transaction_id": tid, "kind": kind,
+                    "order_id": order_id, "batch_id": batch_id, "reverses_transaction_id": rev,
+                    "recorded_at": recorded_at, "metadata": stored, "postings": postings})
+    return out
 
 
 def order_transactions(conn: psycopg.Connection, order_ids: Sequence[str]) -> dict[str, list[Transaction]]:
@@ -217,19 +216,14 @@ def _txn(head: list, postings: list[Posting]) -> Transaction:
                        postings=tuple(postings), order_id=order_id, batch_id=batch_id, metadata=decode(metadata))
 
 
-def iter_all(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[PostedTransaction]]:
+def iter_records(conn: psycopg.Connection, page: int = 10_000) -> Iterator[list[JournalRecord]]:
+    """The whole journal as JournalTransaction records, a page at a time."""
     after = 0
     while True:
-        chunk = read_range(conn, after, page)
+        chunk = read_records(conn, after, page)
         if not chunk:
             return
         yield chunk
-        after = chunk[-1].seq
-
-
-def transaction_uuid(value: str | uuid.UUID | None) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(value)
+        after = chunk[-1]["seq"]
 
 
