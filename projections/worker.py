@@ -4,6 +4,7 @@ Kafka offset). Seq it already has (a relay re-publish) are skipped; a gap stops 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,6 +89,7 @@ class ProjectionWorker:
                         break
                     continue
                 self.idle.busy()
+                started = time.perf_counter()
                 records = []
                 for m in msgs:
                     try:
@@ -101,7 +103,8 @@ class ProjectionWorker:
                 self.totals.applied += applied
                 metrics.PROJECTED.inc(applied)
                 metrics.PROJECTION_SEQ.set(last_seq)
-                log.info("journal_projected", applied=applied, last_seq=last_seq, total_applied=self.totals.applied)
+                log.info("journal_projected", applied=applied, last_seq=last_seq, total_applied=self.totals.applied,
+                         elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
         finally:
             self.consumer.close()
         log.info("projection_worker_stopped", **vars(self.totals))

@@ -3,7 +3,9 @@
 1. N capture events are published to a fresh set of topics.
 2. The real posting consumer (`splitbook post`, its own process) posts them: events/s
    and postings/s from the first consume to the last commit, and its peak RSS.
-3. Relay and projection worker catch up: time until the read models reflect all N.
+3. The relay, alone, publishes the N journal transactions; then the projection worker,
+   alone, folds them into the read models: transactions/s of each, timed from its batch
+   logs as the posting consumer is, and each as a share of the posting consumer's rate.
 4. Baseline, same run: the same consumer with one event per database transaction
    (batch size 1) over the first B of the same events, into a fresh database.
 5. Ceiling, same run: the capture rule in Python + a raw COPY of the same journal rows
@@ -94,38 +96,46 @@ def _log_of(proc: subprocess.Popen) -> str:
     return proc.log.read()  # type: ignore[attr-defined]
 
 
-def _post_run(env: dict, expected: int, url: str) -> dict:
-    """Run `splitbook post` until `expected` events are in the journal (then SIGTERM);
-    parse its batch logs for first-consume and last-commit times."""
-    proc = _worker("post", env)
+def _timed_run(cmd: str, env: dict, url: str, expected: int, position_sql: str, event: str,
+               measure_peaks: bool = False) -> dict:
+    """Run worker `cmd` until `position_sql` reaches `expected` (then SIGTERM) and time it
+    from its batch logs: from the first batch's start (its log time less its elapsed_ms)
+    to the last batch's log. Start-up and the wait for the first messages are left out,
+    alike for every stage."""
+    proc = _worker(cmd, env)
     deadline = time.monotonic() + 3600
     with psycopg.connect(url, autocommit=True) as c:
-        # max(seq), not count(*): the sequence is gap-free, and an index lookup does not
-        # take CPU from the run it is watching (count(*) scans the growing table)
-        while c.execute("SELECT coalesce(max(seq), 0) FROM journal_transactions").fetchone()[0] < expected:
+        while (c.execute(position_sql).fetchone() or (0,))[0] < expected:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise SystemExit(f"posting consumer stopped early: {_log_of(proc)[-2000:]}")
+                raise SystemExit(f"{cmd} stopped early: {_log_of(proc)[-2000:]}")
             time.sleep(0.1)
-    peaks = _peak_rss_mb(proc.pid)
+    peaks = _peak_rss_mb(proc.pid) if measure_peaks else {}
     proc.terminate()
     proc.wait(60)
     err = _log_of(proc)
     if proc.returncode != 0:
-        raise SystemExit(f"posting consumer failed: {err[-2000:]}")
-    batches = [json.loads(line) for line in err.splitlines() if '"batch_posted"' in line]
+        raise SystemExit(f"{cmd} failed: {err[-2000:]}")
+    batches = [json.loads(line) for line in err.splitlines() if f'"{event}"' in line]
     if not batches:
-        raise SystemExit("posting consumer posted nothing")
+        raise SystemExit(f"{cmd} logged no {event}")
     ts = lambda b: datetime.fromisoformat(b["timestamp"]).timestamp()  # noqa: E731
-    start = ts(batches[0]) - batches[0]["elapsed_ms"] / 1000
-    end = ts(batches[-1])
+    seconds = ts(batches[-1]) - (ts(batches[0]) - batches[0]["elapsed_ms"] / 1000)
+    return {"events": expected, "seconds": seconds, "batches": len(batches), "events_per_s": expected / seconds, **peaks}
+
+
+def _post_run(env: dict, expected: int, url: str) -> dict:
+    """The posting consumer over `expected` events; its postings/s and peak RSS besides.
+    (max(seq), not count(*): the sequence is gap-free, and an index lookup does not take
+    CPU from the run it is watching.)"""
+    run = _timed_run("post", env, url, expected, "SELECT coalesce(max(seq), 0) FROM journal_transactions",
+                     "batch_posted", measure_peaks=True)
     with psycopg.connect(url) as c:
         posted, postings = c.execute(
             "SELECT (SELECT count(*) FROM journal_transactions), (SELECT count(*) FROM journal_postings)").fetchone()
     if posted != expected:
         raise SystemExit(f"expected {expected} transactions, the journal has {posted}")
-    return {"events": posted, "postings": postings, "seconds": end - start, "batches": len(batches),
-            "events_per_s": posted / (end - start), "postings_per_s": postings / (end - start), **peaks}
+    return {**run, "postings": postings, "postings_per_s": postings / run["seconds"]}
 
 
 def _hwm_mb(pid: int) -> float | None:
@@ -152,25 +162,6 @@ def _peak_rss_mb(pid: int) -> dict:
             helpers.append(round(mb, 1))
     consumer = _hwm_mb(pid)
     return {"peak_rss_mb": None if consumer is None else round(consumer, 1), "helpers_peak_rss_mb": sorted(helpers)}
-
-
-def _catch_up(env: dict, url: str, expected: int) -> float:
-    started = time.perf_counter()
-    relay, proj = _worker("relay", env), _worker("project", env)
-    try:
-        with psycopg.connect(url, autocommit=True) as c:
-            while True:
-                row = c.execute("SELECT last_seq FROM projection_positions").fetchone()
-                if row and row[0] >= expected:
-                    return time.perf_counter() - started
-                for p in (relay, proj):
-                    if p.poll() is not None:
-                        raise SystemExit(f"{p.args[3]} exited: {_log_of(p)[-2000:]}")
-                time.sleep(0.05)
-    finally:
-        for p in (relay, proj):
-            p.terminate()
-            p.wait(30)
 
 
 def _raw_copy(url: str, records: list[dict]) -> dict:
@@ -258,8 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                "SPLITBOOK_TOPIC_PREFIX": prefix}
         print("posting (batched, one transaction per batch) ...", flush=True)
         results["batched"] = _post_run(env, args.events, url)
-        print("relay + projection catch-up ...", flush=True)
-        results["projection_catch_up_s"] = _catch_up(env, url, args.events)
+        print("relay, alone: the journal to ledger.journal ...", flush=True)
+        results["relay"] = _timed_run("relay", env, url, args.events, "SELECT last_seq FROM relay_positions",
+                                      "journal_relayed")
+        print("projection worker, alone: ledger.journal to the read models ...", flush=True)
+        results["projection"] = _timed_run("project", env, url, args.events,
+                                           "SELECT last_seq FROM projection_positions", "journal_projected")
 
         b = min(args.baseline_events, args.events)
         print(f"baseline: one event per transaction, first {b:,} events ...", flush=True)
@@ -287,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     results["share_of_raw_copy"] = batched["events_per_s"] / raw["events_per_s"]
     results["share_of_copy_unconstrained"] = batched["events_per_s"] / bare["events_per_s"]
     results["share_of_copy_into_journal"] = batched["events_per_s"] / into["events_per_s"]
+    results["relay_to_posting"] = results["relay"]["events_per_s"] / batched["events_per_s"]
+    results["projection_to_posting"] = results["projection"]["events_per_s"] / batched["events_per_s"]
 
     def row(label: str, r: dict, postings: bool = False) -> tuple:
         return (label, f"{r['events']:,}", f"{r['events_per_s']:,.0f}",
@@ -299,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         row("rule + COPY, no constraints", raw),
         row("PostgreSQL alone: COPY, no constraints", bare),
         row("PostgreSQL alone: COPY into the journal", into),
+        row("relay alone (transactions)", results["relay"]),
+        row("projection worker alone (transactions)", results["projection"]),
     ]
     print()
     print(table(("run", "events", "events/s", "postings/s", "seconds", "vs batched"), rows, right=(1, 2, 3, 4, 5)))
@@ -310,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "reached" if batched["events_per_s"] >= TARGET_EVENTS_PER_S else "not reached"
     print(f"target {TARGET_EVENTS_PER_S:,} events/s end to end: {verdict} "
           f"(PostgreSQL alone takes the journal rows at {into['events_per_s']:,.0f}/s on this machine)")
-    print(f"projection catch-up (relay + read models, {args.events:,} transactions): "
-          f"{results['projection_catch_up_s']:.1f} s ({args.events / results['projection_catch_up_s']:,.0f} txn/s)")
+    print(f"read models, {args.events:,} transactions: relay {results['relay']['events_per_s']:,.0f} txn/s "
+          f"({results['relay_to_posting']:.2f} of posting), projection worker "
+          f"{results['projection']['events_per_s']:,.0f} txn/s ({results['projection_to_posting']:.2f} of posting)")
     print(f"machine: {results['machine']['cores']} cores, {results['machine']['cpu']}, Python {results['machine']['python']}")
     rss = "unknown" if batched["peak_rss_mb"] is None else f"{batched['peak_rss_mb']:.0f} MB"
     children = ", ".join(f"{mb:.0f}" for mb in batched["helpers_peak_rss_mb"]) or "none"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 from typing import NamedTuple
 
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
@@ -125,6 +126,7 @@ def is_address(account: str) -> bool:
     return len(parts) >= 2 and all(is_valid_id(p) for p in parts)
 
 
+@lru_cache(maxsize=1 << 16)  # the read models ask for each posting's account more than once
 def escrow_of(account: str) -> Escrow | None:
     """'order:O:escrow:seller:S' -> Escrow(O, 'seller', S); ':escrow:platform' and
     ':escrow:shipping' -> Escrow(O, part, None); any other account -> None."""
@@ -143,6 +145,7 @@ def is_pool(account: str) -> bool:
     return account.startswith(POOL_PREFIX)
 
 
+@lru_cache(maxsize=1 << 12)
 def payable_seller(account: str) -> str | None:
     """'seller:S:payable' -> S."""
     parts = account.split(":")

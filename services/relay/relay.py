@@ -66,6 +66,7 @@ class Relay:
 
     def publish_journal(self) -> int:
         """Publish one page after the stored position; returns how many were published."""
+        started = time.perf_counter()
         with db.translated():
             after = self.position()
             page = journal.read_records(self.conn, after, self.page)
@@ -83,7 +84,8 @@ class Relay:
         self.published += len(page)
         metrics.RELAYED.inc(len(page))
         metrics.RELAY_SEQ.set(last)
-        log.info("journal_relayed", first_seq=first, last_seq=last, count=len(page))
+        log.info("journal_relayed", first_seq=first, last_seq=last, count=len(page),
+                 elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
         return len(page)
 
     def publish_rejected(self) -> int:
