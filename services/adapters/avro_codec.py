@@ -36,22 +36,33 @@ class Unsupported(Exception):
 # -- the runtime the compiled functions call ------------------------------------------
 
 def _read_long(b: bytes, i: int) -> tuple[int, int]:
+    """A zigzag varint at i -> (value, the offset after it); up to four bytes unrolled."""
     c = b[i]
+    n = c & 0x7F
     if c < 0x80:
-        return (c >> 1) ^ -(c & 1), i + 1
-    n, shift = c & 0x7F, 7
-    i += 1
-    while True:
+        return (n >> 1) ^ -(n & 1), i + 1
+    c = b[i + 1]
+    n |= (c & 0x7F) << 7
+    if c < 0x80:
+        return (n >> 1) ^ -(n & 1), i + 2
+    c = b[i + 2]
+    n |= (c & 0x7F) << 14
+    if c < 0x80:
+        return (n >> 1) ^ -(n & 1), i + 3
+    c = b[i + 3]
+    n |= (c & 0x7F) << 21
+    i += 4
+    shift = 28
+    while c >= 0x80:
+        if shift > 63:
+            raise ValueError("varint longer than 10 bytes")
         c = b[i]
         i += 1
         n |= (c & 0x7F) << shift
-        if c < 0x80:
-            if n >> 64:
-                raise ValueError("varint beyond 64 bits")
-            return (n >> 1) ^ -(n & 1), i
         shift += 7
-        if shift > 63:
-            raise ValueError("varint longer than 10 bytes")
+    if n >> 64:
+        raise ValueError("varint beyond 64 bits")
+    return (n >> 1) ^ -(n & 1), i
 
 
 def _read_bytes(b: bytes, i: int) -> tuple[bytes, int]:

@@ -154,6 +154,7 @@ def payable_seller(account: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def escrow_seller_of(account: str) -> str | None:
     """'order:O:escrow:seller:S' -> S."""
     e = escrow_of(account)
