@@ -31,7 +31,6 @@ from services.posting.batch import Decoded, Inbound, RejectedMessage, decode_val
 log = structlog.get_logger()
 
 MIN_BATCH = 1000  # messages: below this, decoding here costs less than the round trip
-HELPER_NICENESS = 5  # the consumer's own thread is the critical path: where they share a core, it goes first
 
 
 class DecodeAhead:
@@ -75,7 +74,6 @@ def _start_helper(parent: int, registry: SchemaRegistry) -> None:
     _registry = registry
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), name="orphan-watch", daemon=True).start()
-    os.nice(HELPER_NICENESS)
 
 
 def _exit_with(parent: int) -> None:
