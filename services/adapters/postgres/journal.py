@@ -11,6 +11,7 @@ from psycopg import sql
 
 from services.adapters.journal_record import JournalRecord
 from services.adapters.metadata import decode
+from services.adapters.postgres import db
 from services.adapters.postgres.chain import GENESIS
 from services.adapters.postgres.chain import head as chain_head
 from services.adapters.postgres.chain import link_lines, posting_lines
@@ -55,14 +56,15 @@ def notify_appended(conn: psycopg.Connection) -> None:
 def recorded_digests(conn: psycopg.Connection, event_ids: Sequence[str]) -> dict[str, bytes]:
     """event_id -> payload digest, for those of event_ids the ledger recorded: a journal
     transaction or a seller profile version (an event_id is unique across every input).
-    (Id lists go as binary arrays, %b: cheaper for psycopg to send than text arrays.)"""
+    (Id lists go as binary arrays, %b: cheaper for psycopg to send than text arrays. Never
+    prepared: see db.PREPARE_ID_LOOKUPS.)"""
     if not event_ids:
         return {}
     ids = list(event_ids)
     rows = conn.execute(
         "SELECT event_id, payload_sha256 FROM journal_transactions WHERE event_id = ANY(%b)"
         " UNION ALL SELECT event_id, payload_sha256 FROM seller_profile_versions WHERE event_id = ANY(%b)",
-        (ids, ids),
+        (ids, ids), prepare=db.PREPARE_ID_LOOKUPS,
     )
     return {eid: bytes(d) for eid, d in rows}
 
@@ -196,7 +198,7 @@ def _transactions_by(conn: psycopg.Connection, column: str, ids: Sequence[str]) 
                 " t.batch_id, p.account, p.currency, p.amount_minor FROM journal_transactions t"
                 " JOIN journal_postings p USING (seq) WHERE {} = ANY(%b) ORDER BY t.seq, p.ctid"
                 ).format(sql.Identifier("t", column)),
-        (list(ids),),
+        (list(ids),), prepare=db.PREPARE_ID_LOOKUPS,
     )
     postings: list[Posting] = []
     for *head, account, currency, amount in rows:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import psycopg
 
+from services.adapters.postgres import db
+
 
 def insert(conn: psycopg.Connection, parked: Sequence, parked_at: datetime) -> None:
     if not parked:
@@ -29,7 +31,8 @@ def for_orders(conn: psycopg.Connection, order_ids: Iterable[str]) -> list[tuple
         return []
     return [(t, p, o, bytes(v)) for t, p, o, v in conn.execute(
         "SELECT source_topic, source_partition, source_offset, payload FROM parked_events"
-        " WHERE order_id = ANY(%b) ORDER BY parked_at, source_topic, source_partition, source_offset", (ids,))]
+        " WHERE order_id = ANY(%b) ORDER BY parked_at, source_topic, source_partition, source_offset", (ids,),
+        prepare=db.PREPARE_ID_LOOKUPS)]
 
 
 def delete(conn: psycopg.Connection, positions: Sequence[tuple[str, int, int]]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg.types.json import Jsonb
 
+from services.adapters.postgres import db
 from services.domain.events import SellerProfileUpdated
 from services.domain.payees import BankAccount
 
@@ -18,7 +19,7 @@ def load(conn: psycopg.Connection, sellers: Sequence[str]) -> dict[str, list[Sel
     rows = conn.execute(
         "SELECT event_id, effective_at, seller_id, withholding_rate_bp, payout_minimum, payout_hold, bank_account_ref,"
         " legal_name, tax_document, bank_account FROM seller_profile_versions WHERE seller_id = ANY(%b) ORDER BY seller_id, effective_at, recorded_at",
-        (list(sellers),),
+        (list(sellers),), prepare=db.PREPARE_ID_LOOKUPS,
     )
     for row in rows:
         out.setdefault(row[2], []).append(SellerProfileUpdated(*row[:-1], BankAccount.from_record(row[-1])))
