@@ -22,51 +22,63 @@ Figures mean something only as ratios on the same machine: the CPU model is repo
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import sys
 import threading
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka.publish import message_key
-from services.adapters.kafka.topics import ORDERS, REFUNDS, ensure_topics
+from services.adapters.kafka.topics import COMMANDS, DISPUTES, ORDERS, REFUNDS, ensure_topics
 from services.bench.posting import _cpu_model, _db, _drop, _log_of, _worker
 from services.entrypoints.bootstrap import producer as make_producer
 from services.entrypoints.settings import ROOT, Settings
-from services.simulators.storefront import marketplace_day
+from services.simulators.storefront import after_sales, marketplace_day
 from services.statements.reports import table
 
 SAMPLE_S = 0.05
 VISIBLE_P99_LIMIT_S = 1.0
-REFUND_SHARE = 0.05
+RELEASE_EVERY = 5  # orders without refund or dispute: every fifth is released within the run
 
 
 def _events(rate: int, seconds: float, run: str) -> list[tuple[str, str, dict]]:
-    """(topic, record name, record) in publishing order: captures, and a refund of every
-    twentieth order one second (rate events) after its capture."""
+    """(topic, record name, record) in publishing order: captures, and after them what a
+    marketplace's day brings (storefront.after_sales): refunds, partial and full (~7 % of
+    orders), disputes (~1.5 %) one second after their capture and their resolution a
+    second later, and the escrow release of every RELEASE_EVERY-th order untouched by
+    either, two seconds after its capture (the release scheduler's command, as of the end
+    of the escrow window). Each event posts one journal transaction."""
     n = int(rate * seconds)
     captures = marketplace_day(date(2026, 11, 24), n, 500, seed=7, run_id=f"_{run}")
+    later = after_sales(captures, seed=7, release_at=datetime(2026, 12, 30, tzinfo=timezone.utc))
+    touched = {e["order_id"] for e in (*later.refunds_in_escrow, *later.disputes_opened)}
+    follow: dict[str, list[tuple[int, str, str, dict]]] = {}
+    for r in later.refunds_in_escrow:
+        follow.setdefault(r["order_id"], []).append((rate, REFUNDS, "RefundIssued", r))
+    for opened, resolved in zip(later.disputes_opened, later.disputes_resolved):
+        follow.setdefault(opened["order_id"], []).extend([(rate, DISPUTES, "DisputeOpened", opened),
+                                                           (2 * rate, DISPUTES, "DisputeResolved", resolved)])
     out: list[tuple[str, str, dict]] = []
-    pending: list[tuple[int, dict]] = []
+    pending: list[tuple[int, int, str, str, dict]] = []  # (due index, tie-break, topic, name, record)
     for i, c in enumerate(captures):
         out.append((ORDERS, "OrderCaptured", c))
-        if i % round(1 / REFUND_SHARE) == 0:
-            line = c["lines"][0]
-            pending.append((i + rate, {
-                "event_id": f"evt_refund_{c['order_id']}", "occurred_at": c["occurred_at"],
-                "refund_id": f"R_{c['order_id']}", "order_id": c["order_id"],
-                "lines": [{"seller_id": line["seller_id"], "amount": line["amount"] // 2,
-                           "platform_fee": line["platform_fee"] // 2}],
-                "shipping": 0, "reason_code": "ITEM_DAMAGED", "currency": c["currency"]}))
+        oid = c["order_id"]
+        for delay, topic, name, record in follow.get(oid, ()):
+            heapq.heappush(pending, (i + delay, len(out) + len(pending), topic, name, record))
+        if oid not in touched and i % RELEASE_EVERY == 0:
+            release = {"event_id": f"release:{oid}", "order_id": oid,
+                       "occurred_at": c["occurred_at"] + timedelta(days=31)}
+            heapq.heappush(pending, (i + 2 * rate, len(out) + len(pending), COMMANDS, "ReleaseEscrow", release))
         while pending and pending[0][0] <= i:
-            out.append((REFUNDS, "RefundIssued", pending.pop(0)[1]))
-    out.extend((REFUNDS, "RefundIssued", r) for _, r in pending)
+            _, _, topic, name, record = heapq.heappop(pending)
+            out.append((topic, name, record))
     return out[:n]
 
 
@@ -135,10 +147,20 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float, 
         published_from = time.time()
         _publish_at_rate(base, prefix, events, rate if paced else None, stamps)
         published_to = time.time()
-        deadline = time.monotonic() + 120
-        while not samples or samples[-1][2] < len(events):
+        deadline, settled = time.monotonic() + 120, None
+        while True:  # until every event is visible, or the journal stops growing and all of it is
             if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
                 break
+            if samples and samples[-1][2] >= samples[-1][1]:
+                if samples[-1][1] >= len(events):
+                    break
+                settled = settled or (time.monotonic(), samples[-1][1])
+                if settled[1] != samples[-1][1]:
+                    settled = (time.monotonic(), samples[-1][1])
+                elif time.monotonic() - settled[0] > 3:
+                    break
+            else:
+                settled = None
             time.sleep(0.1)
         stop.set()
         watcher.join(5)
@@ -182,7 +204,7 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float, 
     result = {"rate": rate, "seconds": seconds, "events": len(events), "posted": len(rows),
               "achieved_rate": len(events) / max(1e-9, published_to - published_from),
               "committed_s": _percentiles(committed), "visible_s": _percentiles(visible),
-              "all_visible": len(visible) == len(events),
+              "all_visible": len(rows) == len(events) and len(visible) == len(events),
               "drain_after_publish_s": None if drained is None else drained - published_to,
               "visible_per_s": None if all_visible_at is None else len(rows) / (all_visible_at - published_from),
               "max_lag_events": max((v for *_, v in lag_series), default=0), "lag": lag_series,
