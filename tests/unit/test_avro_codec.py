@@ -115,7 +115,7 @@ def test_every_schema_we_publish_compiles_both_ways():
         assert compile_reader(schema) is not None and compile_writer(schema) is not None, name
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema_and_record())
 def test_the_same_bytes_as_fastavro_and_the_same_record_back(case):
     schema, record = case
@@ -124,7 +124,7 @@ def test_the_same_bytes_as_fastavro_and_the_same_record_back(case):
     assert compiled_read(compile_reader(schema), data) == fastavro_read(schema, data) == (record, len(data))
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schema_and_record(), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4),
        st.integers(0, 10_000))
 def test_changed_bytes_get_the_same_verdict_as_fastavro(case, changes, cut):
