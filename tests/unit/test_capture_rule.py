@@ -173,3 +173,15 @@ def test_a_gateway_settlement_moves_the_net_to_the_bank_and_a_negative_net_back_
     with pytest.raises(Rejected) as exc:
         handle_settle_gateway_deposit(cmd._replace(amount=0))
     assert exc.value.reason is Reason.NEGATIVE_AMOUNT
+
+
+@given(st.text(max_size=200))
+def test_a_transaction_id_is_uuid5_of_its_event_id(event_id):
+    import uuid
+
+    from services.domain import journal
+
+    made = transaction_id_for(event_id)
+    assert made == uuid.uuid5(journal._NAMESPACE, event_id)
+    assert (str(made), made.version, made.variant, hash(made)) == (
+        str(uuid.uuid5(journal._NAMESPACE, event_id)), 5, uuid.RFC_4122, hash(uuid.uuid5(journal._NAMESPACE, event_id)))
