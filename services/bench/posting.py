@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,13 +83,29 @@ def _drop(admin_url: str, name: str) -> None:
         c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _worker(cmd: str, env: dict, *extra: str) -> subprocess.Popen:
-    """A worker process whose log goes to a temp file (a pipe would fill up and block it)."""
+def _worker(cmd: str, env: dict, *extra: str, profile: Path | None = None) -> subprocess.Popen:
+    """A worker process whose log goes to a temp file (a pipe would fill up and block it).
+    With profile, it runs under py-spy (its helper processes too), in a session of its
+    own: _stop then interrupts the session, and py-spy writes the SVG once the worker ends."""
     log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "services.entrypoints.cli.main", cmd, *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=log, text=True)
+    argv = [sys.executable, "-m", "services.entrypoints.cli.main", cmd, *extra]
+    if profile is not None:
+        argv = [str(Path(sys.executable).with_name("py-spy")), "record", "--subprocesses", "--rate", "200",
+                "--output", str(profile), "--", *argv]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
+                            start_new_session=profile is not None)
     proc.log = log  # type: ignore[attr-defined]
+    proc.profiled = profile is not None  # type: ignore[attr-defined]
     return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the worker; a profiled one gets SIGINT with its py-spy, which then writes."""
+    if getattr(proc, "profiled", False):
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.terminate()
+    proc.wait(120)
 
 
 def _log_of(proc: subprocess.Popen) -> str:
@@ -97,12 +114,12 @@ def _log_of(proc: subprocess.Popen) -> str:
 
 
 def _timed_run(cmd: str, env: dict, url: str, expected: int, position_sql: str, event: str,
-               measure_peaks: bool = False) -> dict:
+               measure_peaks: bool = False, profile: Path | None = None) -> dict:
     """Run worker `cmd` until `position_sql` reaches `expected` (then SIGTERM) and time it
     from its batch logs: from the first batch's start (its log time less its elapsed_ms)
     to the last batch's log. Start-up and the wait for the first messages are left out,
     alike for every stage."""
-    proc = _worker(cmd, env)
+    proc = _worker(cmd, env, profile=profile)
     deadline = time.monotonic() + 3600
     with psycopg.connect(url, autocommit=True) as c:
         while (c.execute(position_sql).fetchone() or (0,))[0] < expected:
@@ -110,12 +127,13 @@ def _timed_run(cmd: str, env: dict, url: str, expected: int, position_sql: str, 
                 proc.kill()
                 raise SystemExit(f"{cmd} stopped early: {_log_of(proc)[-2000:]}")
             time.sleep(0.1)
-    peaks = _peak_rss_mb(proc.pid) if measure_peaks else {}
-    proc.terminate()
-    proc.wait(60)
+    peaks = _peak_rss_mb(proc.pid) if measure_peaks and profile is None else {}
+    _stop(proc)
     err = _log_of(proc)
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} failed: {err[-2000:]}")
+    if profile is not None:
+        print(f"  flame graph of {cmd}: {profile}", flush=True)
     batches = [json.loads(line) for line in err.splitlines() if f'"{event}"' in line]
     if not batches:
         raise SystemExit(f"{cmd} logged no {event}")
@@ -124,12 +142,12 @@ def _timed_run(cmd: str, env: dict, url: str, expected: int, position_sql: str, 
     return {"events": expected, "seconds": seconds, "batches": len(batches), "events_per_s": expected / seconds, **peaks}
 
 
-def _post_run(env: dict, expected: int, url: str) -> dict:
+def _post_run(env: dict, expected: int, url: str, profile: Path | None = None) -> dict:
     """The posting consumer over `expected` events; its postings/s and peak RSS besides.
     (max(seq), not count(*): the sequence is gap-free, and an index lookup does not take
     CPU from the run it is watching.)"""
     run = _timed_run("post", env, url, expected, "SELECT coalesce(max(seq), 0) FROM journal_transactions",
-                     "batch_posted", measure_peaks=True)
+                     "batch_posted", measure_peaks=True, profile=profile)
     with psycopg.connect(url) as c:
         posted, postings = c.execute(
             "SELECT (SELECT count(*) FROM journal_transactions), (SELECT count(*) FROM journal_postings)").fetchone()
@@ -225,9 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--baseline-events", type=int, default=10_000)
     ap.add_argument("--out", default=str(ROOT / "bench-results"))
+    ap.add_argument("--profile", action="store_true",
+                    help="run the posting consumer, the relay and the projection worker under py-spy and write a flame "
+                         "graph of each (SVG) next to the results; their rates are then lower than without it")
     args = ap.parse_args(argv)
     if args.events < 1 or args.baseline_events < 1:
         ap.error("event counts must be positive")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+    if args.profile and not Path(sys.executable).with_name("py-spy").exists():
+        ap.error("--profile needs py-spy: pip install -e '.[bench]'")
+    profile = (lambda stage: out / f"profile-{stamp}-{stage}.svg") if args.profile else (lambda stage: None)
     base = Settings.from_env()
     run = uuid.uuid4().hex[:8]
     prefix = f"bench{run}."
@@ -248,13 +275,14 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": base.kafka_bootstrap_servers,
                "SPLITBOOK_TOPIC_PREFIX": prefix}
         print("posting (batched, one transaction per batch) ...", flush=True)
-        results["batched"] = _post_run(env, args.events, url)
+        results["batched"] = _post_run(env, args.events, url, profile("post"))
         print("relay, alone: the journal to ledger.journal ...", flush=True)
         results["relay"] = _timed_run("relay", env, url, args.events, "SELECT last_seq FROM relay_positions",
-                                      "journal_relayed")
+                                      "journal_relayed", profile=profile("relay"))
         print("projection worker, alone: ledger.journal to the read models ...", flush=True)
         results["projection"] = _timed_run("project", env, url, args.events,
-                                           "SELECT last_seq FROM projection_positions", "journal_projected")
+                                           "SELECT last_seq FROM projection_positions", "journal_projected",
+                                           profile=profile("project"))
 
         b = min(args.baseline_events, args.events)
         print(f"baseline: one event per transaction, first {b:,} events ...", flush=True)
@@ -313,13 +341,13 @@ def main(argv: list[str] | None = None) -> int:
           f"({results['relay_to_posting']:.2f} of posting), projection worker "
           f"{results['projection']['events_per_s']:,.0f} txn/s ({results['projection_to_posting']:.2f} of posting)")
     print(f"machine: {results['machine']['cores']} cores, {results['machine']['cpu']}, Python {results['machine']['python']}")
-    rss = "unknown" if batched["peak_rss_mb"] is None else f"{batched['peak_rss_mb']:.0f} MB"
-    children = ", ".join(f"{mb:.0f}" for mb in batched["helpers_peak_rss_mb"]) or "none"
+    if args.profile:
+        print("profiled run: py-spy took its share of the CPU, so these rates are below an unprofiled run's")
+    rss = "unknown" if batched.get("peak_rss_mb") is None else f"{batched['peak_rss_mb']:.0f} MB"
+    children = ", ".join(f"{mb:.0f}" for mb in batched.get("helpers_peak_rss_mb", ())) or "none"
     print(f"posting consumer peak RSS: {rss} (its child processes, MB: {children}); "
           f"published at {results['published_per_s']:,.0f} events/s")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"posting-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    path = out / f"posting-{stamp}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"results: {path}")
     return 0
