@@ -2,9 +2,10 @@
 
 import pytest
 
+from services.adapters.journal_record import journal_record
 from services.adapters.postgres import journal
 from services.closing.verify import Report, check_chain, verify
-from services.domain.journal import Posting, Transaction, transaction_id_for
+from services.domain.journal import PostedTransaction, Posting, Transaction, transaction_id_for
 from tests.helpers import T0, capture, publish_orders, run_pipeline
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,8 @@ def test_texts_that_need_escaping_survive_the_copy_and_chain_as_they_were(conn):
     back = journal.read_records(conn, 0, 10)[0]
     assert (back["event_id"], back["metadata"]) == (event_id, txn.metadata)
     assert [(x["account"], x["currency"], x["amount"]) for x in back["postings"]] == list(txn.postings)
+    # the record read back is the one the domain's transaction makes (what tests fold)
+    assert back == journal_record(PostedTransaction(1, back["recorded_at"], txn))
     report = Report()
     check_chain(conn, report)
     assert report.ok and report.checked == ["hash chain over 1 transactions"], report.text()
