@@ -8,10 +8,9 @@ import psycopg
 
 from services.adapters.journal_record import JournalRecord, structured
 from services.adapters.postgres.read_models import add_deltas
-from services.domain.journal import TxKind
+from services.domain.journal import PAYOUT_KINDS, TxKind
 
 BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
-_PAYOUT_KINDS = (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN)
 
 
 def fold(records: Iterable[JournalRecord]) -> tuple[dict, dict]:
@@ -20,7 +19,7 @@ def fold(records: Iterable[JournalRecord]) -> tuple[dict, dict]:
     lines: dict[tuple[str, str], dict] = {}
     for r in records:
         kind = r["kind"]
-        if kind not in _PAYOUT_KINDS:
+        if kind not in PAYOUT_KINDS:
             continue
         batch_id, seq, cur = r["batch_id"], r["seq"], r["postings"][0]["currency"]
         b = batches.setdefault(batch_id, {"date": r["metadata"]["batch_date"], "currency": cur,

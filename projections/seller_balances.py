@@ -10,13 +10,12 @@ import psycopg
 from services.adapters.journal_record import JournalRecord, structured
 from services.adapters.postgres.read_models import add_deltas
 from services.domain import accounts
-from services.domain.journal import TxKind
+from services.domain.journal import PAYOUT_KINDS, TxKind
 
 COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
 _ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5
 # Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
 _ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
-_PAYOUT_KINDS = (TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN)
 
 
 def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
@@ -32,7 +31,7 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
                     row = out.setdefault((seller, currency), [0] * width)
                     row[col] += sign * int(amount)
                     row[-1] = seq
-        if kind in _PAYOUT_KINDS:
+        if kind in PAYOUT_KINDS:
             currency = postings[0]["currency"]
             moves = []
             if kind == TxKind.PAYOUT_BATCH:

@@ -57,8 +57,3 @@ def journal_record(p: PostedTransaction) -> JournalRecord:
 def structured(record: JournalRecord, key: str) -> Any:
     """A structured metadata value (per-seller amounts and the like), parsed."""
     return json.loads(record["metadata"][key])
-
-
-def message_key(record: JournalRecord) -> bytes:
-    """ledger.journal's partition key: the order, else the payout batch, else the event."""
-    return (record["order_id"] or record["batch_id"] or record["event_id"]).encode()

@@ -37,7 +37,7 @@ import psycopg
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka.publish import message_key
 from services.adapters.kafka.topics import COMMANDS, DISPUTES, ORDERS, REFUNDS, ensure_topics
-from services.bench.posting import _cpu_model, _db, _drop, _log_of, _worker
+from services.bench.posting import _db, _drop, _log_of, _worker, machine
 from services.entrypoints.bootstrap import producer as make_producer
 from services.entrypoints.settings import ROOT, Settings
 from services.simulators.storefront import after_sales, marketplace_day
@@ -147,20 +147,15 @@ def run_rate(base: Settings, rate: int, seconds: float, batch_timeout_s: float, 
         published_from = time.time()
         _publish_at_rate(base, prefix, events, rate if paced else None, stamps)
         published_to = time.time()
-        deadline, settled = time.monotonic() + 120, None
-        while True:  # until every event is visible, or the journal stops growing and all of it is
-            if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-                break
-            if samples and samples[-1][2] >= samples[-1][1]:
-                if samples[-1][1] >= len(events):
+        # until every event is visible, or the journal has not grown for 3 s and all of it is
+        deadline, grew_at, last_posted = time.monotonic() + 120, time.monotonic(), -1
+        while time.monotonic() < deadline and all(w.poll() is None for w in workers):
+            if samples:
+                _, posted, projected = samples[-1]
+                if posted != last_posted:
+                    grew_at, last_posted = time.monotonic(), posted
+                if projected >= posted and (posted >= len(events) or time.monotonic() - grew_at > 3):
                     break
-                settled = settled or (time.monotonic(), samples[-1][1])
-                if settled[1] != samples[-1][1]:
-                    settled = (time.monotonic(), samples[-1][1])
-                elif time.monotonic() - settled[0] > 3:
-                    break
-            else:
-                settled = None
             time.sleep(0.1)
         stop.set()
         watcher.join(5)
@@ -289,14 +284,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{'none of those tried' if best is None else f'{best:,} events/s'}"
           + (f", {best / ceiling:.2f} of the same run's backlog rate ({ceiling:,.0f} events/s made visible)"
              if best and ceiling else ""))
-    machine = {"cores": os.cpu_count(), "cpu": _cpu_model(), "python": sys.version.split()[0]}
-    print(f"machine: {machine['cores']} cores, {machine['cpu']}, Python {machine['python']}; "
+    where = machine()
+    print(f"machine: {where['cores']} cores, {where['cpu']}, Python {where['python']}; "
           f"posting batch timeout {args.batch_timeout_s:g} s")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     path = out / f"latency-{stamp}.json"
-    path.write_text(json.dumps({"machine": machine, "batch_timeout_s": args.batch_timeout_s,
+    path.write_text(json.dumps({"machine": where, "batch_timeout_s": args.batch_timeout_s,
                                 "backlog_visible_per_s": ceiling, "highest_sustainable_rate": best,
                                 "highest_sustainable_share_of_backlog": best / ceiling if best and ceiling else None,
                                 "backlog": {k: v for k, v in backlog.items() if k not in ("lag", "latency")},

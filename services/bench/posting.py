@@ -67,6 +67,11 @@ def _cpu_model() -> str:
     return _proc_value("/proc/cpuinfo", "model name") or "unknown"
 
 
+def machine() -> dict:
+    """What a figure was measured on: cores, CPU model, Python."""
+    return {"cores": os.cpu_count(), "cpu": _cpu_model(), "python": sys.version.split()[0]}
+
+
 def _db(admin_url: str, name: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as c:
         c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -268,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     publish_s = time.perf_counter() - t0
 
     dbs = {k: f"bench_{run}_{k}" for k in ("main", "baseline", "raw", "alone")}
-    results: dict = {"machine": {"cores": os.cpu_count(), "cpu": _cpu_model(), "python": sys.version.split()[0]},
+    results: dict = {"machine": machine(),
                      "events": args.events, "published_per_s": args.events / publish_s}
     try:
         url = _db(base.database_url, dbs["main"])

@@ -39,6 +39,7 @@ class TxKind(StrEnum):
 
 
 REFUND_KINDS = frozenset({TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE})
+PAYOUT_KINDS = frozenset({TxKind.PAYOUT_BATCH, TxKind.PAYOUT_CONFIRMATION, TxKind.PAYOUT_RETURN})
 
 # Metadata values are typed here (str, int, or a dict/list of them for what is per
 # seller or per part); adapters turn the structured ones into JSON text and back.

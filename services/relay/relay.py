@@ -16,7 +16,7 @@ import structlog
 from confluent_kafka import Producer
 
 from services.adapters.avro import SchemaRegistry
-from services.adapters.journal_record import message_key
+from services.adapters.kafka.publish import message_key
 from services.adapters.postgres import db, journal, relaying
 from services.domain.bounds import MESSAGE_MAX_BYTES
 from services.domain.errors import TransientError
@@ -108,7 +108,7 @@ class Relay:
                 **carried_payload(payload),
             }
             self.producer.produce(self.rejected_topic, value=self.registry.encode("RejectedEvent", record),
-                                  key=(order_id or record["event_id"]).encode(), on_delivery=self._delivered)
+                                  key=message_key(record), on_delivery=self._delivered)
         self._flush()
         with db.translated():
             relaying.mark_published(self.conn, [r[0] for r in rows], datetime.now(timezone.utc))
