@@ -11,10 +11,10 @@ from typing import Any, NamedTuple
 
 # Transaction ids are derived from the source event id, so re-posting the same
 # event can never mint a second id.
-_NAMESPACE = uuid.UUID("6f1d5a52-3a8e-4c55-9a55-5b1c0d9e2f10")
+TRANSACTION_ID_NAMESPACE = uuid.UUID("6f1d5a52-3a8e-4c55-9a55-5b1c0d9e2f10")
 
 
-_NAMESPACE_BYTES = _NAMESPACE.bytes
+_NAMESPACE_BYTES = TRANSACTION_ID_NAMESPACE.bytes
 
 
 def transaction_id_for(event_id: str) -> uuid.UUID:

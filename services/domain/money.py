@@ -24,6 +24,11 @@ def is_currency(code: str) -> bool:
     return code in _EXPONENTS
 
 
+def currencies() -> frozenset[str]:
+    """The ISO 4217 codes is_currency knows."""
+    return frozenset(_EXPONENTS)
+
+
 def exponent(code: str) -> int:
     return _EXPONENTS[code]
 

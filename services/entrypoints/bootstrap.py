@@ -15,6 +15,7 @@ from services.adapters.postgres.migrate import migrate
 from services.domain.rules.capture import Policy
 from services.entrypoints.settings import Settings
 from services.posting.consumer import PostingConsumer
+from services.posting.lane import capture_lane
 from services.posting.registry import input_topics
 from services.relay.relay import Relay
 
@@ -31,17 +32,19 @@ def prepare(settings: Settings) -> None:
 
 
 def posting_consumer(settings: Settings) -> PostingConsumer:
+    registry = SchemaRegistry.from_dir()
     return PostingConsumer(
         consumer=Consumer(consumer_config(settings, "posting")),
         conn=db.connect(settings.database_url, application_name="splitbook-posting", role="splitbook_posting"),
         reader=db.connect(settings.database_url, application_name="splitbook-posting-read", role="splitbook_posting"),
-        registry=SchemaRegistry.from_dir(),
+        registry=registry,
         policy=policy(settings),
         topics=[settings.topic(t) for t in input_topics()],
         topic_of=settings.topic,
         batch_max=settings.batch_max_messages,
         batch_timeout_s=settings.batch_timeout_s,
         park_timeout=timedelta(seconds=settings.park_timeout_s),
+        lane=capture_lane(registry, policy(settings), settings.native_lane),
     )
 
 

@@ -35,6 +35,7 @@ class Settings(BaseModel):
     api_url: str = "http://127.0.0.1:8400"  # where `splitbook api` listens (make up writes it to .local/env)
     batch_max_messages: int = Field(5000, ge=1, le=100_000)
     batch_timeout_s: float = Field(0.2, gt=0)
+    native_lane: bool = True  # the compiled capture lane (services/posting/lane.py); 0: the Python path alone
     escrow_window_days: int = Field(30, ge=0)
     queued_max_kbytes: int = Field(4096, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
@@ -99,7 +100,7 @@ class Settings(BaseModel):
             "topic_prefix": env.get("SPLITBOOK_TOPIC_PREFIX", ""),
             "api_url": env.get("SPLITBOOK_API_URL", "http://127.0.0.1:8400"),
         }
-        for key in ("batch_max_messages", "batch_timeout_s", "escrow_window_days", "queued_max_kbytes",
+        for key in ("batch_max_messages", "batch_timeout_s", "native_lane", "escrow_window_days", "queued_max_kbytes",
                     "park_timeout_s", "two_approvals_above_minor", "payout_debtor_name", "payout_debtor_account",
                     "payout_debtor_bic", "payout_pain001_version", "payout_service_level", "payout_cnab240_currencies",
                     "payout_debtor_document", "payout_debtor_bank_code", "payout_debtor_bank_name",

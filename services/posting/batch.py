@@ -21,6 +21,7 @@ from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
 from services.domain.order_state import OrderState
 from services.domain.rules.capture import Policy
+from services.posting.lane import CaptureLane, LaneCapture
 from services.posting.registry import BY_NAME, EventType
 
 
@@ -64,12 +65,28 @@ class Context:
     profiles: dict[str, list[SellerProfileUpdated]]  # per seller, by occurred_at
     batches: dict[str, BatchState] = field(default_factory=dict)
     payables: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> seller -> payable
+    # captures the lane staged (services/posting/lane.py), their orders' states not folded yet
+    lane_orders: dict[str, LaneCapture] = field(default_factory=dict)
+    lane: CaptureLane | None = None
 
     def order(self, order_id: str) -> OrderState:
         state = self.orders.get(order_id)
         if state is None:
             state = self.orders[order_id] = OrderState(order_id)
+        if self.lane_orders and order_id in self.lane_orders:  # folded now that a rule asks
+            state.apply(self.lane.transaction(self.lane_orders.pop(order_id)))
         return state
+
+    def has_order(self, order_id: str) -> bool:
+        """True when the order's state is known here (folded, or a lane capture's)."""
+        return order_id in self.orders or order_id in self.lane_orders
+
+    def captured(self, order_id: str) -> bool:
+        """Whether the order is captured, without folding a lane capture's state."""
+        if order_id in self.lane_orders:
+            return True
+        state = self.orders.get(order_id)
+        return state is not None and state.captured
 
     def batch(self, batch_id: str) -> BatchState:
         state = self.batches.get(batch_id)
@@ -90,6 +107,9 @@ class Context:
 
     def observe(self, txn) -> None:
         """Keep the loaded state current with a transaction just staged."""
+        if type(txn) is LaneCapture:  # a new order's capture: folded when a rule asks for it
+            self.lane_orders[txn.order_id] = txn
+            return
         if txn.order_id:
             self.order(txn.order_id).apply(txn)
         if txn.batch_id:

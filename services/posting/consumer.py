@@ -27,6 +27,7 @@ from services.domain.events import SellerProfileUpdated
 from services.domain.order_state import fold
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
+from services.posting.lane import CaptureLane
 from services.posting.overlap import DecodeAhead, WriteBehind
 from services.posting.registry import Needs
 from services.posting.writer import CONSUMER_NAME, Position, Prepared, StaleBatch, write_batch
@@ -66,9 +67,10 @@ class PostingConsumer:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
                  policy: Policy, topics: list[str], topic_of, batch_max: int, batch_timeout_s: float,
                  park_timeout: timedelta = timedelta(hours=24), clock=lambda: datetime.now(timezone.utc),
-                 reader: psycopg.Connection | None = None):
+                 reader: psycopg.Connection | None = None, lane: CaptureLane | None = None):
         """conn writes; reader reads while a write is in flight (without a reader, each
-        batch is written before the next is prepared)."""
+        batch is written before the next is prepared); lane, the compiled capture lane
+        (services/posting/lane.py), takes the plainly valid captures."""
         self.consumer = consumer
         self.conn = conn
         self.reader = reader or conn
@@ -88,7 +90,8 @@ class PostingConsumer:
         self.tip: tuple[int, bytes] | None = None
         self.carry: Context | None = None  # what the last batch staged, which the journal may not show yet
         self.overlap = WriteBehind() if self.reader is not conn else None
-        self.decoder = DecodeAhead(registry, topic_of)
+        self.lane = lane
+        self.decoder = DecodeAhead(registry, topic_of, lane=lane)
         self.moves = 0  # counts resets of the consumer's position: a batch consumed before one comes again
         self.isolating: dict[Position, int] = {}  # taken one message at a time below these offsets
 
@@ -192,12 +195,12 @@ class PostingConsumer:
         """What the rules read for these events (what their types need: see the registry).
         What the carried context holds is taken from it (the journal may not show it yet);
         the rest is read from PostgreSQL."""
-        carry = carry or Context(self.policy, {}, {}, {})
+        carry = carry or Context(self.policy, {}, {}, {}, lane=self.lane)
         conn = self.reader
         ids = [d.event_id for d in decoded]
         order_ids = {d.event.order_id for d in decoded if Needs.ORDER in d.type.needs}
         digests = {i: carry.digests[i] for i in ids if i in carry.digests}
-        orders = {oid: carry.orders[oid] for oid in order_ids if oid in carry.orders}
+        orders = {oid: carry.order(oid) for oid in order_ids if carry.has_order(oid)}
         digests.update(journal.recorded_digests(conn, [i for i in ids if i not in digests]))
         loaded_orders = journal.order_transactions(conn, [oid for oid in order_ids if oid not in orders])
         orders.update({oid: fold(oid, txns) for oid, txns in loaded_orders.items()})
@@ -213,7 +216,7 @@ class PostingConsumer:
             sellers |= set(book)
         known = {s: carry.profiles[s] for s in sellers if s in carry.profiles}
         known.update(profiles.load(conn, sorted(sellers - known.keys())))
-        return Context(self.policy, digests, orders, known, batches, payables)
+        return Context(self.policy, digests, orders, known, batches, payables, lane=self.lane)
 
     def _unpark(self, ctx: Context, outcome: Outcome) -> None:
         """Retry parked events (earlier ones, and this batch's) whose orders got what they

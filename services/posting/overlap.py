@@ -26,7 +26,9 @@ from typing import Any
 import structlog
 
 from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
 from services.posting.batch import Decoded, Inbound, RejectedMessage, decode_value, finish_decode
+from services.posting.lane import CaptureLane
 
 log = structlog.get_logger()
 
@@ -38,14 +40,33 @@ class DecodeAhead:
     (never forked: the consumer holds librdkafka's threads). The helper ignores SIGINT
     and exits by itself within a second when the consumer's process is gone."""
 
-    def __init__(self, registry: SchemaRegistry, topic_of: Callable[[str], str], min_batch: int = MIN_BATCH):
+    def __init__(self, registry: SchemaRegistry, topic_of: Callable[[str], str], min_batch: int = MIN_BATCH,
+                 lane: CaptureLane | None = None):
+        """lane: the compiled capture lane, which takes plainly valid captures here (in
+        microseconds each) before anything goes to the helper."""
         self.registry = registry
         self.topic_of = topic_of
         self.min_batch = min_batch
+        self.lane = lane
+        self.orders_topic = topic_of(topics.ORDERS)
         self._helper: ProcessPoolExecutor | None = None
 
     def submit(self, batch: list[Inbound]) -> Callable[[], list[Decoded | RejectedMessage]]:
         """Start decoding batch; the callable returned waits for the answer."""
+        if self.lane is None:
+            return self._submit(batch)
+        parse, orders, lane_type = self.lane.parse, self.orders_topic, self.lane.type
+        taken = [parse(m.value) if m.topic == orders else None for m in batch]
+        rest = [m for m, c in zip(batch, taken) if c is None]
+        waiting = self._submit(rest) if rest else list
+
+        def merged() -> list[Decoded | RejectedMessage]:
+            others = iter(waiting())
+            return [next(others) if c is None else Decoded(m, lane_type, c, c.event_id, c.digest)
+                    for m, c in zip(batch, taken)]
+        return merged
+
+    def _submit(self, batch: list[Inbound]) -> Callable[[], list[Decoded | RejectedMessage]]:
         if len(batch) >= self.min_batch and self._helper is not None:
             answers = self._helper.submit(_decode_values, [m.value for m in batch])
             return lambda: self._finish(batch, answers.result())

@@ -182,6 +182,6 @@ def test_a_transaction_id_is_uuid5_of_its_event_id(event_id):
     from services.domain import journal
 
     made = transaction_id_for(event_id)
-    assert made == uuid.uuid5(journal._NAMESPACE, event_id)
+    assert made == uuid.uuid5(journal.TRANSACTION_ID_NAMESPACE, event_id)
     assert (str(made), made.version, made.variant, hash(made)) == (
-        str(uuid.uuid5(journal._NAMESPACE, event_id)), 5, uuid.RFC_4122, hash(uuid.uuid5(journal._NAMESPACE, event_id)))
+        str(uuid.uuid5(journal.TRANSACTION_ID_NAMESPACE, event_id)), 5, uuid.RFC_4122, hash(uuid.uuid5(journal.TRANSACTION_ID_NAMESPACE, event_id)))

@@ -94,12 +94,20 @@ def format_rows(staged: Sequence[Staged], first_seq: int, previous_hash: bytes =
     posting_chunks: list[str] = []
     seq, chain, rows, postings, count = first_seq, previous_hash, [], [], 0
     for s in staged:
-        head = chain_head(seq, s.transaction, s.payload_sha256)
-        lines = posting_lines(seq, s.transaction)
-        chain = link_lines(chain, head, lines)
-        rows.append(f"{head}\t\\\\x{chain.hex()}\n")
-        postings += lines
-        count += len(lines)
+        txn = s.transaction
+        link = getattr(txn, "link", None)
+        if link is not None:  # a capture the compiled lane staged: its rows, formatted there
+            row, lines_text, chain = link(chain, seq)
+            rows.append(row)
+            postings.append(lines_text)
+            count += txn.postings_count
+        else:
+            head = chain_head(seq, txn, s.payload_sha256)
+            lines = posting_lines(seq, txn)
+            chain = link_lines(chain, head, lines)
+            rows.append(f"{head}\t\\\\x{chain.hex()}\n")
+            postings += lines
+            count += len(lines)
         seq += 1
         if len(rows) == _CHUNK:
             txn_chunks.append("".join(rows))
