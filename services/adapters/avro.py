@@ -54,8 +54,9 @@ def _load(path: Path) -> KnownSchema:
         fastavro.schemaless_writer(buf, parsed, record)
         return buf.getvalue()
 
+    read, write = avro_codec.native(raw, avro_codec.compile_reader(raw), avro_codec.compile_writer(raw))
     return KnownSchema(raw["name"], int(raw.get("splitbook.version", 1)), fp, parsed, path,
-                       avro_codec.compile_reader(raw) or fastavro_read, avro_codec.compile_writer(raw) or fastavro_write)
+                       read or fastavro_read, write or fastavro_write)
 
 
 class SchemaRegistry:

@@ -8,6 +8,8 @@
 //! add up. For anything else `parse` answers None and the reference decides: the
 //! rejection, its reason and its detail come from the Python path, never from here.
 
+mod avro;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -468,5 +470,6 @@ impl NativeCapture {
 fn splitbook_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CaptureLane>()?;
     m.add_class::<NativeCapture>()?;
+    m.add_class::<avro::AvroCodec>()?;
     Ok(())
 }

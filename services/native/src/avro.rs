@@ -1,0 +1,429 @@
+//! Avro binary reading and writing per schema, compiled: the program a schema makes
+//! (services/adapters/avro_codec.native_program) interpreted here.
+//!
+//! The Python functions avro_codec compiles are the reference. Here, any input the
+//! reference might treat otherwise is an error (ValueError), never a guess: the caller
+//! (services/adapters/avro.py) then asks the reference, which answers or raises in its
+//! own words. So an error here costs time, never a different answer.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyLong, PyString, PyTimeAccess, PyTuple,
+    PyTzInfoAccess,
+};
+
+enum Node {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Str,
+    Bytes,
+    Millis,
+    Enum(Vec<Py<PyString>>),
+    Record(Vec<Field>),
+    Array(Box<Node>),
+    Map(Box<Node>),
+    Union(Vec<Node>),
+}
+
+struct Field {
+    name: Py<PyString>,
+    node: Node,
+    default: Option<PyObject>, // the schema's default, written when the record has no such key
+}
+
+type Out<T> = Result<T, ()>;
+
+fn refuse<T>() -> Out<T> {
+    Err(())
+}
+
+fn build(program: &Bound<'_, PyAny>) -> PyResult<Node> {
+    let t = program.downcast::<PyTuple>()?;
+    let kind: String = t.get_item(0)?.extract()?;
+    Ok(match kind.as_str() {
+        "null" => Node::Null,
+        "boolean" => Node::Boolean,
+        "int" => Node::Int,
+        "long" => Node::Long,
+        "string" => Node::Str,
+        "bytes" => Node::Bytes,
+        "timestamp-millis" => Node::Millis,
+        "enum" => Node::Enum(t.get_item(1)?.extract()?),
+        "record" => {
+            let mut fields = Vec::new();
+            for f in t.get_item(1)?.iter()? {
+                let f = f?;
+                let f = f.downcast::<PyTuple>()?;
+                let has_default: bool = f.get_item(2)?.extract()?;
+                fields.push(Field {
+                    name: f.get_item(0)?.downcast_into::<PyString>()?.unbind(),
+                    node: build(&f.get_item(1)?)?,
+                    default: if has_default { Some(f.get_item(3)?.unbind()) } else { None },
+                });
+            }
+            Node::Record(fields)
+        }
+        "array" => Node::Array(Box::new(build(&t.get_item(1)?)?)),
+        "map" => Node::Map(Box::new(build(&t.get_item(1)?)?)),
+        "union" => {
+            let mut branches = Vec::new();
+            for b in t.get_item(1)?.iter()? {
+                branches.push(build(&b?)?);
+            }
+            Node::Union(branches)
+        }
+        other => return Err(PyValueError::new_err(format!("no such node: {other}"))),
+    })
+}
+
+// -- reading -------------------------------------------------------------------------
+
+struct Input<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Input<'a> {
+    fn long(&mut self) -> Out<i64> {
+        let mut n: u64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let c = *self.b.get(self.i).ok_or(())?;
+            self.i += 1;
+            if shift == 63 && c > 1 {
+                return refuse(); // past 64 bits, or past ten bytes
+            }
+            n |= ((c & 0x7f) as u64) << shift;
+            if c < 0x80 {
+                return Ok(((n >> 1) as i64) ^ -((n & 1) as i64));
+            }
+            shift += 7;
+        }
+    }
+
+    fn raw(&mut self) -> Out<&'a [u8]> {
+        let n = self.long()?;
+        if n < 0 {
+            return refuse();
+        }
+        let end = self.i.checked_add(n as usize).ok_or(())?;
+        let raw = self.b.get(self.i..end).ok_or(())?;
+        self.i = end;
+        Ok(raw)
+    }
+
+    /// An array or map block's count (a negative count is followed by the block's size).
+    fn count(&mut self) -> Out<usize> {
+        let mut n = self.long()?;
+        if n < 0 {
+            n = n.checked_neg().ok_or(())?;
+            self.long()?;
+        }
+        if n as u64 > (self.b.len() - self.i) as u64 {
+            return refuse(); // every item takes at least a byte
+        }
+        Ok(n as usize)
+    }
+}
+
+/// Days since 1970-01-01 -> (year, month, day).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+/// (year, month, day) -> days since 1970-01-01.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn datetime_of<'py>(py: Python<'py>, millis: i64) -> Out<Bound<'py, PyAny>> {
+    // datetime's range, years 1 to 9999, is well inside i64 milliseconds
+    if !(-62_135_596_800_000..=253_402_300_799_999).contains(&millis) {
+        return refuse();
+    }
+    let (days, ms) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
+    let (y, mo, d) = civil(days);
+    let secs = ms / 1000;
+    let utc = pyo3::types::timezone_utc_bound(py);
+    PyDateTime::new_bound(
+        py,
+        y as i32,
+        mo as u8,
+        d as u8,
+        (secs / 3600) as u8,
+        (secs / 60 % 60) as u8,
+        (secs % 60) as u8,
+        ((ms % 1000) * 1000) as u32,
+        Some(&utc),
+    )
+    .map(|x| x.into_any())
+    .map_err(|_| ())
+}
+
+fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAny>> {
+    Ok(match node {
+        Node::Null => py.None().into_bound(py),
+        Node::Boolean => {
+            let c = *r.b.get(r.i).ok_or(())?;
+            r.i += 1;
+            if c > 1 {
+                return refuse();
+            }
+            PyBool::new_bound(py, c == 1).to_owned().into_any()
+        }
+        Node::Int | Node::Long => r.long()?.into_py(py).into_bound(py),
+        Node::Str => PyString::new_bound(py, std::str::from_utf8(r.raw()?).map_err(|_| ())?).into_any(),
+        Node::Bytes => PyBytes::new_bound(py, r.raw()?).into_any(),
+        Node::Millis => datetime_of(py, r.long()?)?,
+        Node::Enum(symbols) => {
+            let k = r.long()?;
+            if k < 0 || k as usize >= symbols.len() {
+                return refuse();
+            }
+            symbols[k as usize].bind(py).clone().into_any()
+        }
+        Node::Record(fields) => {
+            let d = PyDict::new_bound(py);
+            for f in fields {
+                let v = read(py, &f.node, r)?;
+                d.set_item(f.name.bind(py), v).map_err(|_| ())?;
+            }
+            d.into_any()
+        }
+        Node::Array(items) => {
+            let list = PyList::empty_bound(py);
+            let mut n = r.count()?;
+            while n > 0 {
+                for _ in 0..n {
+                    list.append(read(py, items, r)?).map_err(|_| ())?;
+                }
+                n = r.count()?;
+            }
+            list.into_any()
+        }
+        Node::Map(values) => {
+            let d = PyDict::new_bound(py);
+            let mut n = r.count()?;
+            while n > 0 {
+                for _ in 0..n {
+                    let key = std::str::from_utf8(r.raw()?).map_err(|_| ())?;
+                    let v = read(py, values, r)?;
+                    d.set_item(key, v).map_err(|_| ())?;
+                }
+                n = r.count()?;
+            }
+            d.into_any()
+        }
+        Node::Union(branches) => {
+            let k = r.long()?;
+            if k < 0 || k as usize >= branches.len() {
+                return refuse();
+            }
+            read(py, &branches[k as usize], r)?
+        }
+    })
+}
+
+// -- writing -------------------------------------------------------------------------
+
+fn put_long(out: &mut Vec<u8>, n: i64) {
+    let mut z = ((n << 1) ^ (n >> 63)) as u64;
+    while z > 0x7f {
+        out.push((z as u8 & 0x7f) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_long(out, b.len() as i64);
+    out.extend_from_slice(b);
+}
+
+fn long_of(v: &Bound<'_, PyAny>) -> Out<i64> {
+    if !v.is_instance_of::<PyLong>() {
+        return refuse();
+    }
+    v.extract::<i64>().map_err(|_| ())
+}
+
+/// What _millis gives for a datetime in UTC or naive (taken as UTC); other zones: refused.
+fn millis_of(v: &Bound<'_, PyAny>) -> Out<i64> {
+    if v.is_instance_of::<PyLong>() {
+        return v.extract::<i64>().map_err(|_| ());
+    }
+    let dt = v.downcast::<PyDateTime>().map_err(|_| ())?;
+    if let Some(tz) = dt.get_tzinfo_bound() {
+        if !tz.is(&pyo3::types::timezone_utc_bound(v.py())) {
+            return refuse();
+        }
+    }
+    let days = days_from_civil(dt.get_year() as i64, dt.get_month() as i64, dt.get_day() as i64);
+    let micros = ((days * 24 + dt.get_hour() as i64) * 60 + dt.get_minute() as i64) * 60_000_000
+        + dt.get_second() as i64 * 1_000_000
+        + dt.get_microsecond() as i64;
+    Ok(micros.div_euclid(1000))
+}
+
+/// avro_codec._UNION_TESTS: whether v's Python type names this branch.
+fn takes(node: &Node, v: &Bound<'_, PyAny>) -> bool {
+    match node {
+        Node::Null => v.is_none(),
+        Node::Boolean => v.is_exact_instance_of::<PyBool>(),
+        Node::Int | Node::Long => v.is_exact_instance_of::<PyLong>(),
+        Node::Str => v.is_exact_instance_of::<PyString>(),
+        Node::Bytes => v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyByteArray>(),
+        Node::Millis => v.is_instance_of::<PyDateTime>(),
+        Node::Array(_) => v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>(),
+        Node::Map(_) | Node::Record(_) => v.is_instance_of::<PyDict>(),
+        Node::Enum(_) | Node::Union(_) => false, // not in a union the reference writes
+    }
+}
+
+fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Out<()> {
+    match node {
+        Node::Null => {
+            if !v.is_none() {
+                return refuse();
+            }
+        }
+        Node::Boolean => out.push(if v.is_truthy().map_err(|_| ())? { 1 } else { 0 }),
+        Node::Int => {
+            let n = long_of(v)?;
+            if i32::try_from(n).is_err() {
+                return refuse();
+            }
+            put_long(out, n);
+        }
+        Node::Long => put_long(out, long_of(v)?),
+        Node::Str => {
+            let s = v.downcast::<PyString>().map_err(|_| ())?;
+            put_bytes(out, s.to_str().map_err(|_| ())?.as_bytes());
+        }
+        Node::Bytes => {
+            if let Ok(b) = v.downcast::<PyBytes>() {
+                put_bytes(out, b.as_bytes());
+            } else {
+                let b = v.downcast::<PyByteArray>().map_err(|_| ())?;
+                put_bytes(out, &b.to_vec());
+            }
+        }
+        Node::Millis => put_long(out, millis_of(v)?),
+        Node::Enum(symbols) => {
+            let s = v.downcast::<PyString>().map_err(|_| ())?;
+            let s = s.to_str().map_err(|_| ())?;
+            let k = symbols.iter().position(|x| x.bind(v.py()).to_str().map(|x| x == s).unwrap_or(false));
+            put_long(out, k.ok_or(())? as i64);
+        }
+        Node::Record(fields) => {
+            if !v.is_exact_instance_of::<PyDict>() {
+                return refuse();
+            }
+            let d = v.downcast::<PyDict>().map_err(|_| ())?;
+            for f in fields {
+                match d.get_item(f.name.bind(v.py())).map_err(|_| ())? {
+                    Some(x) => write(&f.node, &x, out)?,
+                    None => match &f.default {
+                        Some(default) => write(&f.node, default.bind(v.py()), out)?,
+                        None => return refuse(),
+                    },
+                }
+            }
+        }
+        Node::Array(items) => {
+            let n = v.len().map_err(|_| ())?;
+            if let Ok(list) = v.downcast::<PyList>() {
+                if n > 0 {
+                    put_long(out, n as i64);
+                    for x in list.iter() {
+                        write(items, &x, out)?;
+                    }
+                }
+            } else if let Ok(tuple) = v.downcast::<PyTuple>() {
+                if n > 0 {
+                    put_long(out, n as i64);
+                    for x in tuple.iter() {
+                        write(items, &x, out)?;
+                    }
+                }
+            } else {
+                return refuse();
+            }
+            out.push(0);
+        }
+        Node::Map(values) => {
+            if !v.is_exact_instance_of::<PyDict>() {
+                return refuse();
+            }
+            let d = v.downcast::<PyDict>().map_err(|_| ())?;
+            if !d.is_empty() {
+                put_long(out, d.len() as i64);
+                for (k, x) in d.iter() {
+                    write(&Node::Str, &k, out)?;
+                    write(values, &x, out)?;
+                }
+            }
+            out.push(0);
+        }
+        Node::Union(branches) => {
+            let k = branches.iter().position(|b| takes(b, v)).ok_or(())?;
+            put_long(out, k as i64);
+            write(&branches[k], v, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// One schema's reader and writer.
+#[pyclass(frozen, module = "splitbook_native")]
+pub struct AvroCodec {
+    root: Node,
+}
+
+#[pymethods]
+impl AvroCodec {
+    /// program: what avro_codec.native_program makes of the schema.
+    #[new]
+    fn new(program: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(AvroCodec { root: build(program)? })
+    }
+
+    /// (data, offset) -> (record, offset after it); ValueError where the reference must answer.
+    fn read<'py>(&self, py: Python<'py>, data: &[u8], offset: usize) -> PyResult<(Bound<'py, PyAny>, usize)> {
+        let mut r = Input { b: data, i: offset };
+        if offset > data.len() {
+            return Err(PyValueError::new_err("offset past the end"));
+        }
+        match read(py, &self.root, &mut r) {
+            Ok(v) => Ok((v, r.i)),
+            Err(()) => Err(PyValueError::new_err("the reference reads this")),
+        }
+    }
+
+    /// record -> its encoding after `prefix`; ValueError where the reference must answer.
+    fn write<'py>(&self, py: Python<'py>, record: &Bound<'py, PyAny>, prefix: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(prefix);
+        match write(&self.root, record, &mut out) {
+            Ok(()) => Ok(PyBytes::new_bound(py, &out)),
+            Err(()) => Err(PyValueError::new_err("the reference writes this")),
+        }
+    }
+}
