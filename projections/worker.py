@@ -1,6 +1,13 @@
 """The projection worker: consumes ledger.journal in seq order and applies each batch
 to every read model in ONE transaction together with its position (last seq and the
-Kafka offset). Seq it already has (a relay re-publish) are skipped; a gap stops it."""
+Kafka offset). Seq it already has (a relay re-publish) are skipped; a gap stops it.
+
+While one batch is written (by a writer thread: PostgreSQL's time, spent without the
+GIL), the next is decoded and folded in memory on the position the batch in flight will
+leave. The write checks that position under its lock; if the read models stand anywhere
+else (the batch before was not written, another worker moved them), the batch is folded
+again there from its records, as a batch was before the overlap. So what is written is
+always the fold of exactly the records after the stored position."""
 
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres import db, read_models
 from services.domain.errors import PermanentError, Rejected
+from services.posting.overlap import WriteBehind
 from services.runtime import faults, metrics
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
@@ -37,9 +45,35 @@ class Totals:
     skipped: int = 0
 
 
+@dataclass
+class Folded:
+    """A batch of records folded in memory on the position after_seq: what one
+    transaction writes."""
+
+    records: list[JournalRecord]
+    after_seq: int
+    last_seq: int
+    deltas: list  # each read model's fold, in READ_MODELS order
+    partition: int
+    next_offset: int
+    started: float
+
+
+def fresh_after(records: Sequence[JournalRecord], after_seq: int) -> list[JournalRecord]:
+    """The records after after_seq, which must follow it without a gap."""
+    fresh = [r for r in records if r["seq"] > after_seq]
+    expected = after_seq + 1
+    for r in fresh:
+        if r["seq"] != expected:
+            raise PermanentError(f"journal gap: expected seq {expected}, got {r['seq']}")
+        expected += 1
+    return fresh
+
+
 class ProjectionWorker:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
-                 journal_topic: str, batch_max: int, batch_timeout_s: float):
+                 journal_topic: str, batch_max: int, batch_timeout_s: float, overlap: bool = True):
+        """overlap: fold the next batch while a writer thread writes this one."""
         self.consumer = consumer
         self.conn = conn
         self.registry = registry
@@ -48,8 +82,12 @@ class ProjectionWorker:
         self.batch_timeout_s = batch_timeout_s
         self.totals = Totals()
         self.idle = IdleClock(None)
+        self.position: int | None = None  # the last seq written or in flight (None: read it)
+        self.writer = WriteBehind() if overlap else None
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.drain()
+        self.position = None
         _, next_offset = read_models.load_position(self.conn)
         for tp in partitions:
             tp.offset = next_offset if next_offset is not None else OFFSET_BEGINNING
@@ -57,25 +95,71 @@ class ProjectionWorker:
         self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
+    def fold(self, records: list[JournalRecord], partition: int, next_offset: int,
+             started: float | None = None) -> Folded:
+        """Fold records on the position the batch in flight leaves (read when unknown)."""
+        if self.position is None:
+            self.drain()
+            with db.translated():
+                self.position, _ = read_models.load_position(self.conn)
+        fresh = fresh_after(records, self.position)
+        last = fresh[-1]["seq"] if fresh else self.position
+        folded = Folded(records, self.position, last, [model.fold(fresh) for model in READ_MODELS], partition,
+                        next_offset, time.perf_counter() if started is None else started)
+        self.position = last
+        return folded
+
+    def write(self, f: Folded) -> int:
+        """One transaction: the batch's deltas (folded again if the read models stand
+        elsewhere than it was folded on) and its position. Returns how many were applied."""
+        applied = 0
+
+        def write() -> None:
+            nonlocal applied
+            with db.translated(), self.conn.transaction():
+                stored, _ = read_models.load_position(self.conn, for_update=True)
+                if stored == f.after_seq:
+                    deltas, last, applied = f.deltas, f.last_seq, f.last_seq - f.after_seq
+                else:  # not where it was folded: fold its records again on what is stored
+                    fresh = fresh_after(f.records, stored)
+                    deltas = [model.fold(fresh) for model in READ_MODELS]
+                    last, applied = (fresh[-1]["seq"] if fresh else stored), len(fresh)
+                for model, d in zip(READ_MODELS, deltas):
+                    model.write(self.conn, d)
+                read_models.store_position(self.conn, last, self.topic, f.partition, f.next_offset)
+
+        with_retries(write, what="project_batch")
+        faults.crash_point("projector_after_db_commit")
+        t = self.totals
+        t.batches += 1
+        t.applied += applied
+        t.skipped += len(f.records) - applied
+        metrics.PROJECTED.inc(applied)
+        metrics.PROJECTION_SEQ.set(f.records[-1]["seq"])
+        log.info("journal_projected", applied=applied, last_seq=f.records[-1]["seq"], total_applied=t.applied,
+                 elapsed_ms=round((time.perf_counter() - f.started) * 1000, 1))
+        return applied
+
     def apply_batch(self, records: list[JournalRecord], partition: int, next_offset: int) -> int:
         """records: a batch in ledger.journal order; the batch ends before next_offset of
-        partition. Returns how many were applied."""
+        partition. Folded and written now; returns how many were applied."""
+        self.drain()
+        return self.write(self.fold(records, partition, next_offset))
 
-        def write() -> int:
-            with db.translated(), self.conn.transaction():
-                last_seq, _ = read_models.load_position(self.conn, for_update=True)
-                fresh = [r for r in records if r["seq"] > last_seq]
-                expected = last_seq + 1
-                for r in fresh:
-                    if r["seq"] != expected:
-                        raise PermanentError(f"journal gap: expected seq {expected}, got {r['seq']}")
-                    expected += 1
-                apply(self.conn, fresh)
-                read_models.store_position(self.conn, expected - 1, self.topic, partition, next_offset)
-            self.totals.skipped += len(records) - len(fresh)
-            return len(fresh)
+    def submit(self, f: Folded) -> None:
+        self.drain()
+        if self.writer is None:
+            self.write(f)
+        else:
+            self.writer.submit(self.write, f)
 
-        return with_retries(write, what="project_batch")
+    def drain(self) -> None:
+        """Wait for the batch in flight; its error, if any, is raised here (the worker is
+        then built again, or stops: runloop.reconnecting)."""
+        taken = self.writer.take() if self.writer is not None else None
+        if taken is not None and taken[1] is not None:
+            self.position = None
+            raise taken[1]
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
         self.idle = IdleClock(idle_exit_s)
@@ -85,6 +169,7 @@ class ProjectionWorker:
             while not stop.requested:
                 msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
                 if not msgs:
+                    self.drain()
                     if self.idle.expired():
                         break
                     continue
@@ -96,16 +181,11 @@ class ProjectionWorker:
                         records.append(decode(m.value())[1])
                     except Rejected as r:
                         raise PermanentError(f"undecodable journal message at offset {m.offset()}: {r}") from r
-                applied = self.apply_batch(records, msgs[-1].partition(), msgs[-1].offset() + 1)
-                faults.crash_point("projector_after_db_commit")
-                last_seq = records[-1]["seq"]
-                self.totals.batches += 1
-                self.totals.applied += applied
-                metrics.PROJECTED.inc(applied)
-                metrics.PROJECTION_SEQ.set(last_seq)
-                log.info("journal_projected", applied=applied, last_seq=last_seq, total_applied=self.totals.applied,
-                         elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
+                self.submit(self.fold(records, msgs[-1].partition(), msgs[-1].offset() + 1, started))
+            self.drain()
         finally:
+            if self.writer is not None:
+                self.writer.close()
             self.consumer.close()
         log.info("projection_worker_stopped", **vars(self.totals))
         return self.totals

@@ -203,3 +203,50 @@ def test_the_extension_is_built_here():
     assert lane_module.splitbook_native is not None
     with pytest.raises(ValueError):
         lane_module.splitbook_native.CaptureLane(b"short", set(), bytes(16), 0)
+
+
+def test_a_marketplace_day_in_batches_posts_the_same_journal_with_and_without_the_lane():
+    """Captures, refunds and disputes of 300 orders (a few sent twice), in batches whose
+    context carries over as the consumer's does: the same rows, the same chain, the same
+    rejections, with the lane and without it."""
+    from datetime import date
+
+    from services.simulators.storefront import after_sales, marketplace_day
+
+    day = marketplace_day(date(2026, 11, 20), 300, 12, seed=9)
+    later = after_sales(day, seed=9, release_at=datetime(2026, 12, 30, tzinfo=timezone.utc))
+    messages = [(ORDERS, "OrderCaptured", r) for r in day]
+    messages += [(ORDERS, "OrderCaptured", r) for r in day[::37]]  # redelivered
+    messages += [("marketplace.refunds", "RefundIssued", r) for r in later.refunds_in_escrow]
+    messages += [("marketplace.disputes", "DisputeOpened", r) for r in later.disputes_opened]
+    messages += [("marketplace.disputes", "DisputeResolved", r) for r in later.disputes_resolved]
+    batch = [Inbound(t, 0, i, REGISTRY.encode(name, r)) for i, (t, name, r) in enumerate(messages)]
+
+    def journal(with_lane: bool):
+        carry = Context(POLICY, {}, {}, {}, lane=LANE if with_lane else None)
+        seq, chain, rows, rejected, taken, parked = 1, bytes(32), [], [], 0, 0
+        for start in range(0, len(batch), 64):
+            decoded = []
+            for m in batch[start:start + 64]:
+                c = LANE.parse(m.value) if with_lane and m.topic == ORDERS else None
+                taken += c is not None
+                decoded.append(Decoded(m, LANE.type, c, c.event_id, c.digest) if c is not None
+                               else decode(m, REGISTRY, lambda t: t))
+            # every order so far, as the consumer has them (carried, or read from the journal)
+            ctx = Context(POLICY, dict(carry.digests), dict(carry.orders), {}, lane=carry.lane)
+            ctx.lane_orders.update(carry.lane_orders)
+            out = apply_rules(decoded, ctx)
+            parked += len(out.parked)
+            formatted = format_rows(out.staged, seq, chain)
+            seq, chain = formatted.last_seq + 1, formatted.last_hash
+            rows += formatted.transactions + formatted.postings
+            rejected += [(r.reason_code, r.detail, r.source_offset) for r in out.rejected]
+            carry = ctx
+        return rows, chain, rejected, taken, parked
+
+    lane_rows, lane_chain, lane_rejected, taken, lane_parked = journal(True)
+    ref_rows, ref_chain, ref_rejected, none, ref_parked = journal(False)
+    assert taken == len(day) + len(day[::37]) and none == 0
+    assert lane_chain == ref_chain and lane_rows == ref_rows and lane_rejected == ref_rejected
+    assert lane_parked == ref_parked == 0
+    assert len(later.refunds_in_escrow) > 5 and len(later.disputes_opened) > 2

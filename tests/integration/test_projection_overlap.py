@@ -1,0 +1,47 @@
+"""The projection worker folds a batch ahead, on the position the batch in flight will
+leave; what it writes is still the fold of exactly the records after the stored position,
+whatever happened to the batch before (tests with real PostgreSQL; Kafka is not read)."""
+
+from datetime import date
+
+import pytest
+
+from projections.rebuild import TABLES, rebuild
+from services.adapters.postgres import journal, read_models
+from services.domain.errors import PermanentError
+from services.entrypoints import bootstrap
+from services.simulators.storefront import marketplace_day
+from tests.helpers import publish_orders, run_posting, table_rows
+
+pytestmark = [pytest.mark.integration]
+
+
+def read_model_rows(conn) -> dict:
+    return {t: table_rows(conn, t, "1") for t in TABLES if t.startswith(("seller", "order", "account"))}
+
+
+def test_a_batch_folded_ahead_is_written_as_folded_or_folded_again_where_the_read_models_stand(settings, conn):
+    publish_orders(settings, marketplace_day(date(2026, 11, 12), 60, 6, seed=5))
+    run_posting(settings)
+    records = journal.read_records(conn, 0, 1000)
+    assert len(records) == 60
+    worker = bootstrap.projection_worker(settings)
+    try:
+        first = worker.fold(records[:20], 0, 20)
+        second = worker.fold(records[20:40], 0, 40)  # ahead: on seq 20, which `first` leaves
+        assert (first.after_seq, second.after_seq, worker.position) == (0, 20, 40)
+        with pytest.raises(PermanentError, match="journal gap: expected seq 1, got 21"):
+            worker.write(second)  # `first` was never written: nothing is, a gap is a gap
+        assert worker.write(first) == 20 and worker.write(second) == 20
+        third = worker.fold(records[40:], 0, 60)
+        # another writer (a rebuild) moves the read models to the journal's end meanwhile
+        rebuilt_at = rebuild(conn)
+        assert rebuilt_at == 60
+        expected = read_model_rows(conn)
+        assert worker.write(third) == 0  # folded again on seq 60: nothing left to apply
+        assert read_models.load_position(conn)[0] == 60 and read_model_rows(conn) == expected
+        assert worker.totals.skipped == 20
+    finally:
+        bootstrap.close_connections(worker)
+        worker.consumer.close()
+        worker.writer.close()
