@@ -16,6 +16,7 @@ COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
 _ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5
 # Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
 _ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
+_ATTRIBUTED_KEYS = frozenset(key for key, _col, _sign in _ATTRIBUTED)
 
 
 def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
@@ -23,14 +24,15 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
     out: dict[tuple[str, str], list[int]] = {}
     width = len(COLUMNS) + 1
     for r in records:
-        seq, kind, postings = r["seq"], r["kind"], r["postings"]
-        for key, col, sign in _ATTRIBUTED:
-            if key in r["metadata"]:
-                currency = postings[0]["currency"]
-                for seller, amount in structured(r, key).items():
-                    row = out.setdefault((seller, currency), [0] * width)
-                    row[col] += sign * int(amount)
-                    row[-1] = seq
+        seq, kind, postings, md = r["seq"], r["kind"], r["postings"], r["metadata"]
+        if not _ATTRIBUTED_KEYS.isdisjoint(md):  # (few transactions)
+            for key, col, sign in _ATTRIBUTED:
+                if key in md:
+                    currency = postings[0]["currency"]
+                    for seller, amount in structured(r, key).items():
+                        row = out.setdefault((seller, currency), [0] * width)
+                        row[col] += sign * int(amount)
+                        row[-1] = seq
         if kind in PAYOUT_KINDS:
             currency = postings[0]["currency"]
             moves = []
@@ -54,7 +56,10 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
                 col = _PAYABLE
             else:
                 continue
-            row = out.setdefault((seller, x["currency"]), [0] * width)
+            key = (seller, x["currency"])
+            row = out.get(key)
+            if row is None:
+                row = out[key] = [0] * width
             row[col] -= x["amount"]  # liabilities: a credit increases what the seller is owed
             row[-1] = seq
     return out

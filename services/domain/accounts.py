@@ -126,10 +126,14 @@ def is_address(account: str) -> bool:
     return len(parts) >= 2 and all(is_valid_id(p) for p in parts)
 
 
-@lru_cache(maxsize=1 << 16)  # the read models ask for each posting's account more than once
 def escrow_of(account: str) -> Escrow | None:
     """'order:O:escrow:seller:S' -> Escrow(O, 'seller', S); ':escrow:platform' and
     ':escrow:shipping' -> Escrow(O, part, None); any other account -> None."""
+    return _escrow_of(account) if account.startswith("order:") else None
+
+
+@lru_cache(maxsize=1 << 16)  # the read models ask for each order account more than once
+def _escrow_of(account: str) -> Escrow | None:
     parts = account.split(":")
     if len(parts) < 4 or parts[0] != "order" or parts[2] != "escrow":
         return None
@@ -145,18 +149,20 @@ def is_pool(account: str) -> bool:
     return account.startswith(POOL_PREFIX)
 
 
-@lru_cache(maxsize=1 << 12)
 def payable_seller(account: str) -> str | None:
     """'seller:S:payable' -> S."""
+    if not account.startswith("seller:"):
+        return None
     parts = account.split(":")
     if len(parts) == 3 and parts[0] == "seller" and parts[2] == "payable":
         return parts[1]
     return None
 
 
-@lru_cache(maxsize=1 << 16)
 def escrow_seller_of(account: str) -> str | None:
     """'order:O:escrow:seller:S' -> S."""
+    if ":escrow:seller:" not in account:  # (most accounts, answered without parsing)
+        return None
     e = escrow_of(account)
     return e.seller_id if e else None
 

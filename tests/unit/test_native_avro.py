@@ -7,6 +7,7 @@ that the registry's answer (native in front, reference behind) is always the ref
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -87,6 +88,9 @@ ODD = [  # (field of EVERYTHING, value): the reference's answer, whatever it is,
     ("text", b"bytes"), ("text", "\ud800"), ("raw", bytearray(b"ab")), ("raw", "str"), ("raw", 3),
     ("at", datetime(2026, 11, 26, 12, 30, 1, 999_999)), ("at", 1_700_000_000_000),
     ("at", datetime(2026, 11, 26, tzinfo=timezone(timedelta(hours=-3)))), ("at", datetime(1, 1, 1)),
+    ("at", datetime(2026, 11, 26, 1, 2, 3, 4567, tzinfo=ZoneInfo("Etc/UTC"))),
+    ("at", datetime(2026, 3, 1, 23, 59, tzinfo=ZoneInfo("America/Sao_Paulo"))),
+    ("at", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=3)))),
     ("colour", "PURPLE"), ("colour", Kind.CAPTURE), ("grid", ({"a": 1},)), ("grid", [OrderedDict(a=1)]),
     ("grid", [{1: 2}]), ("grid", "ab"), ("either", True), ("either", ("a", "b")), ("either", 2.5),
     ("either", Kind.CAPTURE), ("first", OrderedDict(a="x", b="RED")), ("first", {"a": "x"}),
@@ -102,6 +106,14 @@ def test_odd_values_are_written_as_the_reference_writes_them_or_refused_as_it_re
     _, _, write, _, native_write = CODECS[id(EVERYTHING)]
     record = {**BASE, field: value}
     assert answer(native_write, record) == answer(write, record)
+
+
+def test_times_in_any_zone_are_written_by_the_compiled_codec_as_the_reference_writes_them():
+    """PostgreSQL hands timestamps in Etc/UTC, not timezone.utc: the relay's every record."""
+    codec, _, write, _, _ = CODECS[id(EVERYTHING)]
+    for tz in (ZoneInfo("Etc/UTC"), ZoneInfo("Asia/Kolkata"), timezone(timedelta(hours=-3, minutes=-30)), None):
+        record = {**BASE, "at": datetime(2026, 11, 26, 23, 59, 59, 999_999, tzinfo=tz)}
+        assert codec.write(record, b"") == write(record)
 
 
 def test_a_missing_field_takes_its_default_or_is_refused_as_the_reference_refuses():

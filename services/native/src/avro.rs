@@ -9,7 +9,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyLong, PyString, PyTimeAccess, PyTuple,
+    PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList, PyLong, PyString, PyTimeAccess, PyTuple,
     PyTzInfoAccess,
 };
 
@@ -264,21 +264,27 @@ fn long_of(v: &Bound<'_, PyAny>) -> Out<i64> {
     v.extract::<i64>().map_err(|_| ())
 }
 
-/// What _millis gives for a datetime in UTC or naive (taken as UTC); other zones: refused.
+/// What _millis gives for a datetime: naive (taken as UTC) or aware (less its UTC offset).
 fn millis_of(v: &Bound<'_, PyAny>) -> Out<i64> {
     if v.is_instance_of::<PyLong>() {
         return v.extract::<i64>().map_err(|_| ());
     }
     let dt = v.downcast::<PyDateTime>().map_err(|_| ())?;
+    let mut offset: i64 = 0; // microseconds east of UTC
     if let Some(tz) = dt.get_tzinfo_bound() {
         if !tz.is(&pyo3::types::timezone_utc_bound(v.py())) {
-            return refuse();
+            // another zone (PostgreSQL's Etc/UTC, a fixed offset): its offset at that time
+            let delta = v.call_method0("utcoffset").map_err(|_| ())?;
+            let delta = delta.downcast::<PyDelta>().map_err(|_| ())?;
+            offset = (delta.get_days() as i64 * 86_400 + delta.get_seconds() as i64) * 1_000_000
+                + delta.get_microseconds() as i64;
         }
     }
     let days = days_from_civil(dt.get_year() as i64, dt.get_month() as i64, dt.get_day() as i64);
     let micros = ((days * 24 + dt.get_hour() as i64) * 60 + dt.get_minute() as i64) * 60_000_000
         + dt.get_second() as i64 * 1_000_000
-        + dt.get_microsecond() as i64;
+        + dt.get_microsecond() as i64
+        - offset;
     Ok(micros.div_euclid(1000))
 }
 
