@@ -8,19 +8,24 @@ import psycopg
 
 from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres.read_models import add_deltas
+from services.domain import accounts
 from services.domain.accounts import natural_balance
+from services.domain.journal import TxKind
 
 
 def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
-    """(account, currency) -> [debits, credits, last seq]."""
+    """(account, currency) -> [debits, credits, last seq, new]: new is 1 for an order's
+    escrow account first posted by the order's capture (its row cannot exist yet)."""
     out: dict[tuple[str, str], list[int]] = {}
     for r in records:
         seq = r["seq"]
+        capture = r["kind"] == TxKind.CAPTURE
         for x in r["postings"]:
             key, amount = (x["account"], x["currency"]), x["amount"]
             row = out.get(key)
             if row is None:
-                row = out[key] = [0, 0, 0]
+                escrow = accounts.escrow_of(key[0]) if capture else None
+                row = out[key] = [0, 0, 0, int(escrow is not None and escrow.order_id == r["order_id"])]
             if amount > 0:
                 row[0] += amount
             else:
@@ -30,8 +35,8 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
 
 
 def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
-    add_deltas(
-        conn, "account_balances", keys=("account", "currency"), added=("debits", "credits", "balance"),
-        replaced=("as_of_seq",),
-        rows=[(a, c, d, k, natural_balance(a, d, k), seq) for (a, c), (d, k, seq) in deltas.items()],
-    )
+    rows: tuple[list, list] = ([], [])
+    for (a, c), (d, k, seq, new) in deltas.items():
+        rows[new].append((a, c, d, k, natural_balance(a, d, k), seq))
+    add_deltas(conn, "account_balances", keys=("account", "currency"), added=("debits", "credits", "balance"),
+               replaced=("as_of_seq",), rows=rows[0], new=rows[1])

@@ -27,9 +27,9 @@ def fold(records: Iterable[JournalRecord]) -> dict[str, dict]:
             continue
         kind, postings = r["kind"], r["postings"]
         row = out.get(order_id)
-        if row is None:
+        if row is None:  # new when the batch holds the order's capture: its first transaction
             row = out[order_id] = {"currency": postings[0]["currency"], "d": [0] * len(ADDED),
-                                   "release_due_at": None, "seq": 0}
+                                   "release_due_at": None, "seq": 0, "new": kind == TxKind.CAPTURE}
         d = row["d"]
         row["seq"] = r["seq"]
         if kind == TxKind.CAPTURE:
@@ -53,8 +53,8 @@ def fold(records: Iterable[JournalRecord]) -> dict[str, dict]:
 
 
 def write(conn: psycopg.Connection, deltas: dict[str, dict]) -> None:
-    add_deltas(
-        conn, "order_escrow", keys=("order_id",), added=ADDED, replaced=("as_of_seq",),
-        keep=("currency", "release_due_at"),
-        rows=[(oid, *r["d"], r["seq"], r["currency"], r["release_due_at"]) for oid, r in deltas.items()],
-    )
+    rows: tuple[list, list] = ([], [])
+    for oid, r in deltas.items():
+        rows[r["new"]].append((oid, *r["d"], r["seq"], r["currency"], r["release_due_at"]))
+    add_deltas(conn, "order_escrow", keys=("order_id",), added=ADDED, replaced=("as_of_seq",),
+               keep=("currency", "release_due_at"), rows=rows[0], new=rows[1])

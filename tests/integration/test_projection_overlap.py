@@ -45,3 +45,21 @@ def test_a_batch_folded_ahead_is_written_as_folded_or_folded_again_where_the_rea
         bootstrap.close_connections(worker)
         worker.consumer.close()
         worker.writer.close()
+
+
+def test_rows_expected_new_that_exist_after_all_are_added_to_like_the_others(conn):
+    """read_models.add_deltas COPYs an order's rows straight in, as its capture makes them;
+    one that exists after all (whatever the reason) is upserted instead, alike."""
+    keys, added = ("account", "currency"), ("debits", "credits", "balance")
+    with conn.transaction():
+        read_models.add_deltas(conn, "account_balances", keys, added, ("as_of_seq",), rows=[],
+                               new=[("order:O_1:escrow:shipping", "BRL", 0, 100, 100, 1)])
+    with conn.transaction():
+        read_models.add_deltas(conn, "account_balances", keys, added, ("as_of_seq",),
+                               rows=[("ops:pool:card", "BRL", 70, 0, 70, 2)],
+                               new=[("order:O_1:escrow:shipping", "BRL", 0, 50, 50, 2),
+                                    ("order:O_2:escrow:shipping", "BRL", 0, 9, 9, 2)])
+    assert table_rows(conn, "account_balances", "account") == [
+        ("ops:pool:card", "BRL", 70, 0, 70, 2),
+        ("order:O_1:escrow:shipping", "BRL", 0, 150, 150, 2),
+        ("order:O_2:escrow:shipping", "BRL", 0, 9, 9, 2)]

@@ -12,17 +12,30 @@ PROJECTION = "read_models"
 
 
 def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added: Sequence[str],
-               replaced: Sequence[str], rows: Sequence[tuple], keep: Sequence[str] = ()) -> None:
+               replaced: Sequence[str], rows: Sequence[tuple], keep: Sequence[str] = (),
+               new: Sequence[tuple] = ()) -> None:
     """COPY a batch of deltas into a temp table, then one INSERT .. ON CONFLICT DO UPDATE
     that adds them to the read model's rows. rows hold keys + added + replaced + keep, in that order. `added` columns are summed
     into existing rows, `replaced` overwritten, `keep` set only when the row is new or the
-    stored value is null."""
-    if not rows:
-        return
+    stored value is null.
+
+    new: rows the caller expects to be new (an order's rows, made by its capture): COPYed
+    straight into the table, at under half the cost of the upsert, in a savepoint; if
+    one of them exists after all, the savepoint is rolled back and they are upserted
+    with the others, so the result is the same either way."""
     cols = [*keys, *added, *replaced, *keep]
-    tmp = sql.Identifier(f"tmp_{table}")
     ident = sql.Identifier(table)
     col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
+    if new:
+        try:
+            with conn.transaction(), conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(ident, col_list)) as cp:
+                for r in new:
+                    cp.write_row(r)
+        except psycopg.errors.UniqueViolation:
+            rows = [*rows, *new]
+    if not rows:
+        return
+    tmp = sql.Identifier(f"tmp_{table}")
     conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA")
                  .format(tmp, col_list, ident))
     with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(tmp, col_list)) as cp:
