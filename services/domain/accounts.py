@@ -126,14 +126,27 @@ def is_address(account: str) -> bool:
     return len(parts) >= 2 and all(is_valid_id(p) for p in parts)
 
 
+_ESCROWS: dict[str, Escrow | None] = {}  # escrow_of's answers: each read model asks for each posting's account
+_ESCROWS_MAX = 1 << 16
+
+
 def escrow_of(account: str) -> Escrow | None:
     """'order:O:escrow:seller:S' -> Escrow(O, 'seller', S); ':escrow:platform' and
     ':escrow:shipping' -> Escrow(O, part, None); any other account -> None."""
-    return _escrow_of(account) if account.startswith("order:") else None
+    try:
+        return _ESCROWS[account]
+    except KeyError:
+        pass
+    escrow = _escrow_of(account)
+    if len(_ESCROWS) >= _ESCROWS_MAX:  # bounded: an order's accounts are asked for in a batch or two
+        _ESCROWS.clear()
+    _ESCROWS[account] = escrow
+    return escrow
 
 
-@lru_cache(maxsize=1 << 16)  # the read models ask for each order account more than once
 def _escrow_of(account: str) -> Escrow | None:
+    if not account.startswith("order:"):
+        return None
     parts = account.split(":")
     if len(parts) < 4 or parts[0] != "order" or parts[2] != "escrow":
         return None
