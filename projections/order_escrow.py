@@ -19,35 +19,41 @@ _PART = {part: _INDEX[f"escrow_{part}"] for part in ("seller", "shipping", "plat
 
 
 def fold(records: Iterable[JournalRecord]) -> dict[str, dict]:
-    """order_id -> {currency, deltas[ADDED], release_due_at, last seq}."""
+    """order_id -> {currency, deltas[ADDED], release_due_at, last seq, new}."""
     out: dict[str, dict] = {}
+    escrow_of, capture_kind, release_kind = accounts.escrow_of, TxKind.CAPTURE, TxKind.RELEASE
     for r in records:
         order_id = r["order_id"]
         if order_id is None:
             continue
         kind, postings = r["kind"], r["postings"]
+        capture = kind == capture_kind
         row = out.get(order_id)
         if row is None:  # new when the batch holds the order's capture: its first transaction
             row = out[order_id] = {"currency": postings[0]["currency"], "d": [0] * len(ADDED),
-                                   "release_due_at": None, "seq": 0, "new": kind == TxKind.CAPTURE}
+                                   "release_due_at": None, "seq": 0, "new": capture}
         d = row["d"]
         row["seq"] = r["seq"]
-        if kind == TxKind.CAPTURE:
-            d[_CAPTURED] += sum(x["amount"] for x in postings if x["amount"] > 0)
+        if capture:
             due = r["metadata"].get("release_due_at")
             row["release_due_at"] = datetime.fromisoformat(due) if due else None
-        hold = accounts.dispute_hold(order_id)
-        refund = kind in REFUND_KINDS
+        refund, release, hold = kind in REFUND_KINDS, kind == release_kind, None
         for x in postings:
             account, amount = x["account"], x["amount"]
+            if capture and amount > 0:
+                d[_CAPTURED] += amount
             if refund and amount < 0 and accounts.is_pool(account):
                 d[_REFUNDED] -= amount  # returned to the buyer
-            escrow = accounts.escrow_of(account)
-            if escrow is not None and escrow.order_id == order_id:
-                d[_PART[escrow.part]] -= amount
-                if amount > 0 and kind == TxKind.RELEASE:
-                    d[_RELEASED] += amount
-            elif account == hold:
+            escrow = escrow_of(account)
+            if escrow is not None:
+                if escrow.order_id == order_id:
+                    d[_PART[escrow.part]] -= amount
+                    if release and amount > 0:
+                        d[_RELEASED] += amount
+                continue
+            if hold is None:
+                hold = accounts.dispute_hold(order_id)
+            if account == hold:
                 d[_DISPUTED] -= amount  # what the hold has now
     return out
 

@@ -1,14 +1,12 @@
-"""The projection worker folds a batch ahead (in its helper process), on the position the
-batch before will leave; what it writes is still the fold of exactly the records after
-the stored position, whatever happened to the batch before (tests with real PostgreSQL;
-Kafka is not read: the messages are the relay's encoding of the journal's records)."""
+"""The projection worker folds a batch ahead, on the position the batch in flight will
+leave; what it writes is still the fold of exactly the records after the stored position,
+whatever happened to the batch before (tests with real PostgreSQL; Kafka is not read)."""
 
 from datetime import date
 
 import pytest
 
 from projections.rebuild import TABLES, rebuild
-from projections.worker import fold_values
 from services.adapters.postgres import journal, read_models
 from services.domain.errors import PermanentError
 from services.entrypoints import bootstrap
@@ -28,17 +26,14 @@ def test_a_batch_folded_ahead_is_written_as_folded_or_folded_again_where_the_rea
     records = journal.read_records(conn, 0, 1000)
     assert len(records) == 60
     worker = bootstrap.projection_worker(settings)
-    encode = worker.registry.encoder("JournalTransaction")
-    values = [encode(r) for r in records]
     try:
-        first = worker.fold_ahead(values[:20], 0, 20, 0.0)()  # in the helper process
-        second = worker.fold(values[20:40], 0, 40)  # ahead: on seq 20, which `first` leaves
+        first = worker.fold(records[:20], 0, 20)
+        second = worker.fold(records[20:40], 0, 40)  # ahead: on seq 20, which `first` leaves
         assert (first.after_seq, second.after_seq, worker.position) == (0, 20, 40)
-        assert first.deltas == fold_values(worker.registry, values[:20], 0)[2]  # the helper folds as this process
         with pytest.raises(PermanentError, match="journal gap: expected seq 1, got 21"):
             worker.write(second)  # `first` was never written: nothing is, a gap is a gap
         assert worker.write(first) == 20 and worker.write(second) == 20
-        third = worker.fold(values[40:], 0, 60)
+        third = worker.fold(records[40:], 0, 60)
         # another writer (a rebuild) moves the read models to the journal's end meanwhile
         rebuilt_at = rebuild(conn)
         assert rebuilt_at == 60
@@ -49,7 +44,7 @@ def test_a_batch_folded_ahead_is_written_as_folded_or_folded_again_where_the_rea
     finally:
         bootstrap.close_connections(worker)
         worker.consumer.close()
-        worker._helper.shutdown()
+        worker.writer.close()
 
 
 def test_rows_expected_new_that_exist_after_all_are_added_to_like_the_others(conn):
