@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from functools import lru_cache
 from typing import NamedTuple
 
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
