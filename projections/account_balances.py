@@ -34,6 +34,20 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
     return out
 
 
+def merge(into: dict, other: dict) -> dict:
+    """Two folds of one batch's records in one, `into` holding the orders' captures (the
+    first to post to an order's escrow accounts: their newness stands)."""
+    for key, row in other.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = row
+            continue
+        mine[0] += row[0]
+        mine[1] += row[1]
+        mine[2] = max(mine[2], row[2])
+    return into
+
+
 def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
     rows: tuple[list, list] = ([], [])
     for (a, c), (d, k, seq, new) in deltas.items():

@@ -58,6 +58,19 @@ def fold(records: Iterable[JournalRecord]) -> dict[str, dict]:
     return out
 
 
+def merge(into: dict, other: dict) -> dict:
+    """Two folds of one batch's records in one, `into` holding the orders' captures (an
+    order's first transaction: its currency, release date and newness stand)."""
+    for order_id, row in other.items():
+        mine = into.get(order_id)
+        if mine is None:
+            into[order_id] = row
+            continue
+        mine["d"] = [a + b for a, b in zip(mine["d"], row["d"])]
+        mine["seq"] = max(mine["seq"], row["seq"])
+    return into
+
+
 def write(conn: psycopg.Connection, deltas: dict[str, dict]) -> None:
     rows: tuple[list, list] = ([], [])
     for oid, r in deltas.items():

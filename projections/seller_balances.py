@@ -65,6 +65,19 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
     return out
 
 
+def merge(into: dict, other: dict) -> dict:
+    """Two folds of one batch's records in one (sums added, the later seq kept)."""
+    for key, row in other.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = row
+            continue
+        for i in range(len(COLUMNS)):
+            mine[i] += row[i]
+        mine[-1] = max(mine[-1], row[-1])
+    return into
+
+
 def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
     add_deltas(conn, "seller_balances", keys=("seller_id", "currency"), added=COLUMNS,
                replaced=("as_of_seq",), rows=[(*k, *v) for k, v in deltas.items()])

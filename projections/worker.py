@@ -20,17 +20,15 @@ import psycopg
 import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from projections import account_balances, order_escrow, payouts, seller_balances
+from projections.lane import READ_MODELS, fold_batch, lane_fingerprint
 from services.adapters.avro import SchemaRegistry
 from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres import db, read_models
-from services.domain.errors import PermanentError, Rejected
 from services.posting.overlap import WriteBehind
 from services.runtime import faults, metrics
 from services.runtime.runloop import IdleClock, Stop, checked, with_retries
 
 log = structlog.get_logger()
-READ_MODELS = (seller_balances, order_escrow, account_balances, payouts)
 SWITCH_INTERVAL_S = 0.0005
 
 
@@ -49,33 +47,25 @@ class Totals:
 
 @dataclass
 class Folded:
-    """A batch of records folded in memory on the position after_seq: what one
+    """A batch of messages folded in memory on the position after_seq: what one
     transaction writes."""
 
-    records: list[JournalRecord]
+    values: list[bytes]  # to fold again where the read models stand elsewhere
     after_seq: int
-    last_seq: int
+    last_seq: int  # of the fresh records (after_seq when none)
+    end_seq: int  # of the batch's last record
     deltas: list  # each read model's fold, in READ_MODELS order
     partition: int
     next_offset: int
     started: float
 
 
-def fresh_after(records: Sequence[JournalRecord], after_seq: int) -> list[JournalRecord]:
-    """The records after after_seq, which must follow it without a gap."""
-    fresh = [r for r in records if r["seq"] > after_seq]
-    expected = after_seq + 1
-    for r in fresh:
-        if r["seq"] != expected:
-            raise PermanentError(f"journal gap: expected seq {expected}, got {r['seq']}")
-        expected += 1
-    return fresh
-
-
 class ProjectionWorker:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
-                 journal_topic: str, batch_max: int, batch_timeout_s: float, overlap: bool = True):
-        """overlap: fold the next batch while a writer thread writes this one."""
+                 journal_topic: str, batch_max: int, batch_timeout_s: float, overlap: bool = True,
+                 native_lane: bool = True):
+        """overlap: fold the next batch while a writer thread writes this one; native_lane:
+        captures folded by the compiled lane (projections/lane.py)."""
         self.consumer = consumer
         self.conn = conn
         self.registry = registry
@@ -86,6 +76,7 @@ class ProjectionWorker:
         self.idle = IdleClock(None)
         self.position: int | None = None  # the last seq written or in flight (None: read it)
         self.writer = WriteBehind() if overlap else None
+        self.lane = lane_fingerprint(registry, native_lane)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.drain()
@@ -97,19 +88,17 @@ class ProjectionWorker:
         self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
-    def fold(self, records: list[JournalRecord], partition: int, next_offset: int,
-             started: float | None = None) -> Folded:
-        """Fold records on the position the batch in flight leaves (read when unknown)."""
+    def fold(self, values: list[bytes], partition: int, next_offset: int, started: float | None = None) -> Folded:
+        """Fold the messages on the position the batch in flight leaves (read when unknown)."""
         if self.position is None:
             self.drain()
             with db.translated():
                 self.position, _ = read_models.load_position(self.conn)
-        fresh = fresh_after(records, self.position)
-        last = fresh[-1]["seq"] if fresh else self.position
-        folded = Folded(records, self.position, last, [model.fold(fresh) for model in READ_MODELS], partition,
-                        next_offset, time.perf_counter() if started is None else started)
+        after = self.position
+        last, end, deltas = fold_batch(self.registry, values, after, next_offset - len(values), self.lane)
         self.position = last
-        return folded
+        return Folded(values, after, last, end, deltas, partition, next_offset,
+                      time.perf_counter() if started is None else started)
 
     def write(self, f: Folded) -> int:
         """One transaction: the batch's deltas (folded again if the read models stand
@@ -121,11 +110,11 @@ class ProjectionWorker:
             with db.translated(), self.conn.transaction():
                 stored, _ = read_models.load_position(self.conn, for_update=True)
                 if stored == f.after_seq:
-                    deltas, last, applied = f.deltas, f.last_seq, f.last_seq - f.after_seq
-                else:  # not where it was folded: fold its records again on what is stored
-                    fresh = fresh_after(f.records, stored)
-                    deltas = [model.fold(fresh) for model in READ_MODELS]
-                    last, applied = (fresh[-1]["seq"] if fresh else stored), len(fresh)
+                    deltas, last = f.deltas, f.last_seq
+                else:  # not where it was folded: fold its messages again on what is stored
+                    last, _end, deltas = fold_batch(self.registry, f.values, stored,
+                                                    f.next_offset - len(f.values), self.lane)
+                applied = last - stored
                 for model, d in zip(READ_MODELS, deltas):
                     model.write(self.conn, d)
                 read_models.store_position(self.conn, last, self.topic, f.partition, f.next_offset)
@@ -135,18 +124,12 @@ class ProjectionWorker:
         t = self.totals
         t.batches += 1
         t.applied += applied
-        t.skipped += len(f.records) - applied
+        t.skipped += len(f.values) - applied
         metrics.PROJECTED.inc(applied)
-        metrics.PROJECTION_SEQ.set(f.records[-1]["seq"])
-        log.info("journal_projected", applied=applied, last_seq=f.records[-1]["seq"], total_applied=t.applied,
+        metrics.PROJECTION_SEQ.set(f.end_seq)
+        log.info("journal_projected", applied=applied, last_seq=f.end_seq, total_applied=t.applied,
                  elapsed_ms=round((time.perf_counter() - f.started) * 1000, 1))
         return applied
-
-    def apply_batch(self, records: list[JournalRecord], partition: int, next_offset: int) -> int:
-        """records: a batch in ledger.journal order; the batch ends before next_offset of
-        partition. Folded and written now; returns how many were applied."""
-        self.drain()
-        return self.write(self.fold(records, partition, next_offset))
 
     def submit(self, f: Folded) -> None:
         self.drain()
@@ -171,7 +154,6 @@ class ProjectionWorker:
             # while this thread folds; at CPython's 5 ms switch interval it waits that long
             # each time (a batch makes tens of round trips). 0.5 ms: 12,100 -> 14,000 txn/s.
             sys.setswitchinterval(SWITCH_INTERVAL_S)
-        decode = self.registry.decode
         try:
             while not stop.requested:
                 msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
@@ -182,13 +164,8 @@ class ProjectionWorker:
                     continue
                 self.idle.busy()
                 started = time.perf_counter()
-                records = []
-                for m in msgs:
-                    try:
-                        records.append(decode(m.value())[1])
-                    except Rejected as r:
-                        raise PermanentError(f"undecodable journal message at offset {m.offset()}: {r}") from r
-                self.submit(self.fold(records, msgs[-1].partition(), msgs[-1].offset() + 1, started))
+                self.submit(self.fold([m.value() for m in msgs], msgs[-1].partition(), msgs[-1].offset() + 1,
+                                      started))
             self.drain()
         finally:
             if self.writer is not None:

@@ -67,6 +67,7 @@ def projection_worker(settings: Settings) -> ProjectionWorker:
         journal_topic=settings.topic(topics.JOURNAL),
         batch_max=settings.batch_max_messages,
         batch_timeout_s=settings.batch_timeout_s,
+        native_lane=settings.native_lane,
     )
 
 

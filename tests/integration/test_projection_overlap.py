@@ -26,14 +26,16 @@ def test_a_batch_folded_ahead_is_written_as_folded_or_folded_again_where_the_rea
     records = journal.read_records(conn, 0, 1000)
     assert len(records) == 60
     worker = bootstrap.projection_worker(settings)
+    encode = worker.registry.encoder("JournalTransaction")
+    values = [encode(r) for r in records]  # as the relay publishes them
     try:
-        first = worker.fold(records[:20], 0, 20)
-        second = worker.fold(records[20:40], 0, 40)  # ahead: on seq 20, which `first` leaves
+        first = worker.fold(values[:20], 0, 20)
+        second = worker.fold(values[20:40], 0, 40)  # ahead: on seq 20, which `first` leaves
         assert (first.after_seq, second.after_seq, worker.position) == (0, 20, 40)
         with pytest.raises(PermanentError, match="journal gap: expected seq 1, got 21"):
             worker.write(second)  # `first` was never written: nothing is, a gap is a gap
         assert worker.write(first) == 20 and worker.write(second) == 20
-        third = worker.fold(records[40:], 0, 60)
+        third = worker.fold(values[40:], 0, 60)
         # another writer (a rebuild) moves the read models to the journal's end meanwhile
         rebuilt_at = rebuild(conn)
         assert rebuilt_at == 60

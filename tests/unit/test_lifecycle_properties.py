@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections import account_balances, order_escrow, seller_balances
+from projections.lane import fold_batch, lane_fingerprint
+from services.adapters.avro import SchemaRegistry
 from services.adapters.journal_record import journal_record
 from services.domain.accounts import natural_balance
 from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
@@ -23,6 +25,9 @@ from services.posting.batch import Context, Decoded, Inbound, apply_rules, diges
 from services.posting.registry import BY_NAME
 from tests.unit.test_capture_rule import T0
 
+REGISTRY = SchemaRegistry.from_dir()
+ENCODE = REGISTRY.encoder("JournalTransaction")
+LANE = lane_fingerprint(REGISTRY)
 ORDERS = ("O_1", "O_2", "O_3")
 SELLERS = ("S_1", "S_2", "S_3")
 DUE = T0 + timedelta(days=30)
@@ -124,6 +129,11 @@ def check_read_models(ledger: MemoryLedger) -> None:
         for part in ("seller", "shipping", "platform"):
             assert d[f"escrow_{part}"] == sum(-v for (a, _), v in bal.items() if a.startswith(f"order:{oid}:escrow:{part}"))
         assert d["disputed"] == -bal.get((f"order:{oid}:dispute:hold", "BRL"), 0)
+    # the projection's compiled capture lane, merged with the Python folds of the rest, folds alike
+    if posted:
+        values = [ENCODE(r) for r in posted]
+        for after in (0, len(posted) // 2):
+            assert fold_batch(REGISTRY, values, after, lane=LANE) == fold_batch(REGISTRY, values, after)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,8 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList, PyLong, PyString, PyTimeAccess, PyTuple,
-    PyTzInfoAccess,
+    PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList,
+    PyLong, PyString, PyTimeAccess, PyTuple, PyTzInfoAccess,
 };
 
 enum Node {
@@ -61,7 +61,11 @@ fn build(program: &Bound<'_, PyAny>) -> PyResult<Node> {
                 fields.push(Field {
                     name: f.get_item(0)?.downcast_into::<PyString>()?.unbind(),
                     node: build(&f.get_item(1)?)?,
-                    default: if has_default { Some(f.get_item(3)?.unbind()) } else { None },
+                    default: if has_default {
+                        Some(f.get_item(3)?.unbind())
+                    } else {
+                        None
+                    },
                 });
             }
             Node::Record(fields)
@@ -139,7 +143,15 @@ fn civil(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// (year, month, day) -> days since 1970-01-01.
@@ -189,7 +201,9 @@ fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAn
             PyBool::new_bound(py, c == 1).to_owned().into_any()
         }
         Node::Int | Node::Long => r.long()?.into_py(py).into_bound(py),
-        Node::Str => PyString::new_bound(py, std::str::from_utf8(r.raw()?).map_err(|_| ())?).into_any(),
+        Node::Str => {
+            PyString::new_bound(py, std::str::from_utf8(r.raw()?).map_err(|_| ())?).into_any()
+        }
         Node::Bytes => PyBytes::new_bound(py, r.raw()?).into_any(),
         Node::Millis => datetime_of(py, r.long()?)?,
         Node::Enum(symbols) => {
@@ -280,7 +294,11 @@ fn millis_of(v: &Bound<'_, PyAny>) -> Out<i64> {
                 + delta.get_microseconds() as i64;
         }
     }
-    let days = days_from_civil(dt.get_year() as i64, dt.get_month() as i64, dt.get_day() as i64);
+    let days = days_from_civil(
+        dt.get_year() as i64,
+        dt.get_month() as i64,
+        dt.get_day() as i64,
+    );
     let micros = ((days * 24 + dt.get_hour() as i64) * 60 + dt.get_minute() as i64) * 60_000_000
         + dt.get_second() as i64 * 1_000_000
         + dt.get_microsecond() as i64
@@ -335,7 +353,9 @@ fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Out<()> {
         Node::Enum(symbols) => {
             let s = v.downcast::<PyString>().map_err(|_| ())?;
             let s = s.to_str().map_err(|_| ())?;
-            let k = symbols.iter().position(|x| x.bind(v.py()).to_str().map(|x| x == s).unwrap_or(false));
+            let k = symbols
+                .iter()
+                .position(|x| x.bind(v.py()).to_str().map(|x| x == s).unwrap_or(false));
             put_long(out, k.ok_or(())? as i64);
         }
         Node::Record(fields) => {
@@ -408,11 +428,18 @@ impl AvroCodec {
     /// program: what avro_codec.native_program makes of the schema.
     #[new]
     fn new(program: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(AvroCodec { root: build(program)? })
+        Ok(AvroCodec {
+            root: build(program)?,
+        })
     }
 
     /// (data, offset) -> (record, offset after it); ValueError where the reference must answer.
-    fn read<'py>(&self, py: Python<'py>, data: &[u8], offset: usize) -> PyResult<(Bound<'py, PyAny>, usize)> {
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        data: &[u8],
+        offset: usize,
+    ) -> PyResult<(Bound<'py, PyAny>, usize)> {
         let mut r = Input { b: data, i: offset };
         if offset > data.len() {
             return Err(PyValueError::new_err("offset past the end"));
@@ -424,7 +451,12 @@ impl AvroCodec {
     }
 
     /// record -> its encoding after `prefix`; ValueError where the reference must answer.
-    fn write<'py>(&self, py: Python<'py>, record: &Bound<'py, PyAny>, prefix: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    fn write<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyAny>,
+        prefix: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(prefix);
         match write(&self.root, record, &mut out) {

@@ -9,6 +9,7 @@
 //! rejection, its reason and its detail come from the Python path, never from here.
 
 mod avro;
+mod projection;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -120,27 +121,46 @@ fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
             let amount = r.long()?;
             let platform_fee = r.long()?;
             let currency = r.optional_string()?;
-            lines.push(Line { seller_id, item_id, amount, platform_fee, currency });
+            lines.push(Line {
+                seller_id,
+                item_id,
+                amount,
+                platform_fee,
+                currency,
+            });
         }
     }
     r.optional_string()?; // channel: informational, not posted
     if r.i != b.len() {
         return None;
     }
-    Some(Capture { event_id, occurred_ms, order_id, gateway, currency, amount, gateway_fee, shipping, lines })
+    Some(Capture {
+        event_id,
+        occurred_ms,
+        order_id,
+        gateway,
+        currency,
+        amount,
+        gateway_fee,
+        shipping,
+        lines,
+    })
 }
 
 /// accounts.is_valid_id: [A-Za-z0-9_.-]{1,128}.
 fn plain_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= ID_MAX
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-')
 }
 
 /// Printable ASCII without quote or backslash: the text is its own repr, JSON and COPY
 /// field (what else is printable goes to the reference).
 fn plain_text(s: &str) -> bool {
-    s.len() <= ID_MAX && s.bytes().all(|c| (0x20..0x7f).contains(&c) && c != b'\'' && c != b'\\')
+    s.len() <= ID_MAX
+        && s.bytes()
+            .all(|c| (0x20..0x7f).contains(&c) && c != b'\'' && c != b'\\')
 }
 
 fn within(x: i64) -> bool {
@@ -157,7 +177,15 @@ fn civil(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 struct Instant {
@@ -171,16 +199,31 @@ struct Instant {
 }
 
 fn instant(micros: i64) -> Instant {
-    let (days, rest) = (micros.div_euclid(86_400_000_000), micros.rem_euclid(86_400_000_000));
+    let (days, rest) = (
+        micros.div_euclid(86_400_000_000),
+        micros.rem_euclid(86_400_000_000),
+    );
     let (y, mo, d) = civil(days);
     let secs = rest / 1_000_000;
-    Instant { y, mo, d, h: secs / 3600, mi: secs / 60 % 60, s: secs % 60, us: rest % 1_000_000 }
+    Instant {
+        y,
+        mo,
+        d,
+        h: secs / 3600,
+        mi: secs / 60 % 60,
+        s: secs % 60,
+        us: rest % 1_000_000,
+    }
 }
 
 /// datetime.isoformat() of a UTC datetime; with always_micros, isoformat(timespec='microseconds').
 fn isoformat(out: &mut String, micros: i64, always_micros: bool) {
     let t = instant(micros);
-    let _ = write!(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.y, t.mo, t.d, t.h, t.mi, t.s);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.y, t.mo, t.d, t.h, t.mi, t.s
+    );
     if always_micros || t.us != 0 {
         let _ = write!(out, ".{:06}", t.us);
     }
@@ -190,7 +233,11 @@ fn isoformat(out: &mut String, micros: i64, always_micros: bool) {
 /// repr(datetime) of a UTC datetime, as fastavro decodes timestamp-millis.
 fn datetime_repr(out: &mut String, micros: i64) {
     let t = instant(micros);
-    let _ = write!(out, "datetime.datetime({}, {}, {}, {}, {}", t.y, t.mo, t.d, t.h, t.mi);
+    let _ = write!(
+        out,
+        "datetime.datetime({}, {}, {}, {}, {}",
+        t.y, t.mo, t.d, t.h, t.mi
+    );
     if t.us != 0 {
         let _ = write!(out, ", {}, {}", t.s, t.us);
     } else if t.s != 0 {
@@ -248,7 +295,14 @@ fn transaction_id(namespace: &[u8; 16], event_id: &str) -> String {
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
     let x = hex(&b);
-    format!("{}-{}-{}-{}-{}", &x[..8], &x[8..12], &x[12..16], &x[16..20], &x[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
 }
 
 /// The lane for one writer schema (OrderCaptured v2's fingerprint) and one policy.
@@ -266,14 +320,26 @@ impl CaptureLane {
     /// codes money.is_currency knows; namespace: the transaction ids' uuid5 namespace
     /// (16 bytes); escrow_window_micros: Policy.escrow_window.
     #[new]
-    fn new(fingerprint: Vec<u8>, currencies: HashSet<String>, namespace: Vec<u8>, escrow_window_micros: i64) -> PyResult<Self> {
+    fn new(
+        fingerprint: Vec<u8>,
+        currencies: HashSet<String>,
+        namespace: Vec<u8>,
+        escrow_window_micros: i64,
+    ) -> PyResult<Self> {
         let namespace: [u8; 16] = namespace
             .try_into()
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("namespace must be 16 bytes"))?;
         if fingerprint.len() != 8 {
-            return Err(pyo3::exceptions::PyValueError::new_err("fingerprint must be 8 bytes"));
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "fingerprint must be 8 bytes",
+            ));
         }
-        Ok(CaptureLane { fingerprint, currencies, namespace, window_micros: escrow_window_micros })
+        Ok(CaptureLane {
+            fingerprint,
+            currencies,
+            namespace,
+            window_micros: escrow_window_micros,
+        })
     }
 
     /// The message's capture, staged as the Python path would stage it; None when the
@@ -295,24 +361,42 @@ impl CaptureLane {
 impl CaptureLane {
     /// bounds.capture_plainly_within and capture._plainly_valid, narrowed to plain text.
     fn plainly_valid(&self, c: &Capture) -> bool {
-        if c.event_id.is_empty() || !plain_text(c.event_id) || !plain_id(c.order_id) || !plain_id(c.gateway) {
+        if c.event_id.is_empty()
+            || !plain_text(c.event_id)
+            || !plain_id(c.order_id)
+            || !plain_id(c.gateway)
+        {
             return false;
         }
-        if !self.currencies.contains(c.currency) || !(OCCURRED_MIN_MS..OCCURRED_MAX_MS).contains(&c.occurred_ms) {
+        if !self.currencies.contains(c.currency)
+            || !(OCCURRED_MIN_MS..OCCURRED_MAX_MS).contains(&c.occurred_ms)
+        {
             return false;
         }
         if !(within(c.amount) && within(c.gateway_fee) && within(c.shipping)) {
             return false;
         }
-        if c.lines.is_empty() || c.amount <= 0 || c.gateway_fee < 0 || c.gateway_fee > c.amount || c.shipping < 0 {
+        if c.lines.is_empty()
+            || c.amount <= 0
+            || c.gateway_fee < 0
+            || c.gateway_fee > c.amount
+            || c.shipping < 0
+        {
             return false;
         }
         let mut total: i64 = 0;
         for ln in &c.lines {
-            if !plain_id(ln.seller_id) || !plain_text(ln.item_id) || !within(ln.amount) || !within(ln.platform_fee) {
+            if !plain_id(ln.seller_id)
+                || !plain_text(ln.item_id)
+                || !within(ln.amount)
+                || !within(ln.platform_fee)
+            {
                 return false;
             }
-            if ln.platform_fee < 0 || ln.platform_fee > ln.amount || ln.currency.is_some_and(|cur| cur != c.currency) {
+            if ln.platform_fee < 0
+                || ln.platform_fee > ln.amount
+                || ln.currency.is_some_and(|cur| cur != c.currency)
+            {
                 return false;
             }
             total += ln.amount; // at most 1,000 lines of 10**12: no overflow
@@ -338,7 +422,8 @@ impl CaptureLane {
         }
         let cur = c.currency;
         let mut postings: Vec<String> = Vec::with_capacity(sellers.len() + 4);
-        let mut posting = |account: String, amount: i64| postings.push(format!("\t{account}\t{cur}\t{amount}\n"));
+        let mut posting =
+            |account: String, amount: i64| postings.push(format!("\t{account}\t{cur}\t{amount}\n"));
         if c.amount - c.gateway_fee != 0 {
             posting(format!("ops:pool:{}", c.gateway), c.amount - c.gateway_fee);
         }
@@ -347,14 +432,20 @@ impl CaptureLane {
         }
         for (seller, share, _) in &sellers {
             if *share != 0 {
-                posting(format!("order:{}:escrow:seller:{}", c.order_id, seller), -share);
+                posting(
+                    format!("order:{}:escrow:seller:{}", c.order_id, seller),
+                    -share,
+                );
             }
         }
         if c.shipping != 0 {
             posting(format!("order:{}:escrow:shipping", c.order_id), -c.shipping);
         }
         if platform_total != 0 {
-            posting(format!("order:{}:escrow:platform", c.order_id), -platform_total);
+            posting(
+                format!("order:{}:escrow:platform", c.order_id),
+                -platform_total,
+            );
         }
         let mut sorted: Vec<usize> = (0..postings.len()).collect();
         sorted.sort_by(|&a, &b| postings[a].cmp(&postings[b]));
@@ -364,7 +455,11 @@ impl CaptureLane {
 
         // metadata {"gateway", "platform_fees" (JSON text of the fees, sorted), "release_due_at"},
         // JSON with sorted keys and COPY-escaped: each backslash of the inner quotes doubled
-        let mut fees: Vec<(&str, i64)> = sellers.iter().filter(|s| s.2 != 0).map(|s| (s.0, s.2)).collect();
+        let mut fees: Vec<(&str, i64)> = sellers
+            .iter()
+            .filter(|s| s.2 != 0)
+            .map(|s| (s.0, s.2))
+            .collect();
         fees.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut head = String::with_capacity(320 + 40 * fees.len());
         let occurred = c.occurred_ms * 1000;
@@ -377,9 +472,19 @@ impl CaptureLane {
             c.order_id
         );
         isoformat(&mut head, occurred, true);
-        let _ = write!(head, "\t{{\"gateway\":\"{}\",\"platform_fees\":\"{{", c.gateway);
+        let _ = write!(
+            head,
+            "\t{{\"gateway\":\"{}\",\"platform_fees\":\"{{",
+            c.gateway
+        );
         for (i, (seller, fee)) in fees.iter().enumerate() {
-            let _ = write!(head, "{}\\\\\"{}\\\\\":{}", if i > 0 { "," } else { "" }, seller, fee);
+            let _ = write!(
+                head,
+                "{}\\\\\"{}\\\\\":{}",
+                if i > 0 { "," } else { "" },
+                seller,
+                fee
+            );
         }
         head.push_str("}\",\"release_due_at\":\"");
         isoformat(&mut head, occurred + self.window_micros, false);
@@ -454,14 +559,19 @@ impl NativeCapture {
         row.push_str("\t\\\\x");
         row.push_str(&hex(&chain));
         row.push('\n');
-        let mut lines = String::with_capacity(self.postings.iter().map(|p| p.len() + seq.len()).sum());
+        let mut lines =
+            String::with_capacity(self.postings.iter().map(|p| p.len() + seq.len()).sum());
         for p in &self.postings {
             lines.push_str(&seq);
             lines.push_str(p);
         }
         PyTuple::new_bound(
             py,
-            [row.into_py(py), lines.into_py(py), PyBytes::new_bound(py, &chain).into_any().unbind()],
+            [
+                row.into_py(py),
+                lines.into_py(py),
+                PyBytes::new_bound(py, &chain).into_any().unbind(),
+            ],
         )
     }
 }
@@ -471,5 +581,6 @@ fn splitbook_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CaptureLane>()?;
     m.add_class::<NativeCapture>()?;
     m.add_class::<avro::AvroCodec>()?;
+    m.add_function(wrap_pyfunction!(projection::fold_captures, m)?)?;
     Ok(())
 }
