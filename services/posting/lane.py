@@ -62,6 +62,7 @@ class CaptureLane:
             V2_FINGERPRINT, set(money.currencies()), journal.TRANSACTION_ID_NAMESPACE.bytes,
             policy.escrow_window // timedelta(microseconds=1))
         self.parse = self.compiled.parse  # value -> LaneCapture | None
+        self.parse_many = self.compiled.parse_many  # values -> [LaneCapture | None], without the GIL
         capture = BY_NAME["OrderCaptured"]
         self.type = EventType(OrderCaptured, topics.ORDERS, self._rule, capture.needs, capture.identity)
         self._reference_rule = capture.rule

@@ -46,20 +46,34 @@ class DecodeAhead:
         self.lane = lane
         self.orders_topic = topic_of(topics.ORDERS)
         self._helper: ProcessPoolExecutor | None = None
+        self._lane_thread = ThreadPoolExecutor(1, thread_name_prefix="capture-lane") if lane is not None else None
 
     def submit(self, batch: list[Inbound]) -> Callable[[], list[Decoded | RejectedMessage]]:
         """Start decoding batch; the callable returned waits for the answer."""
         if self.lane is None:
             return self._submit(batch)
-        parse, orders, lane_type = self.lane.parse, self.orders_topic, self.lane.type
-        taken = [parse(m.value) if m.topic == orders else None for m in batch]
-        rest = [m for m, c in zip(batch, taken) if c is None]
-        waiting = self._submit(rest) if rest else list
+        orders = self.orders_topic
+        at = [i for i, m in enumerate(batch) if m.topic == orders]
+        others = [m for m in batch if m.topic != orders]
+        # the lane reads the captures in its thread, without the interpreter's lock
+        parsed = self._lane_thread.submit(self.lane.parse_many, [batch[i].value for i in at])
+        waiting = self._submit(others) if others else list
+        lane_type = self.lane.type
 
         def merged() -> list[Decoded | RejectedMessage]:
-            others = iter(waiting())
-            return [next(others) if c is None else Decoded(m, lane_type, c, c.event_id, c.digest)
-                    for m, c in zip(batch, taken)]
+            taken = dict(zip(at, parsed.result()))
+            declined = [batch[i] for i in at if taken[i] is None]  # the reference judges them, here
+            from_reference = iter(self._finish(declined, [decode_value(m.value, self.registry) for m in declined]))
+            from_others = iter(waiting())
+            out: list[Decoded | RejectedMessage] = []
+            for i, m in enumerate(batch):
+                if m.topic != orders:
+                    out.append(next(from_others))
+                elif (c := taken[i]) is None:
+                    out.append(next(from_reference))
+                else:
+                    out.append(Decoded(m, lane_type, c, c.event_id, c.digest))
+            return out
         return merged
 
     def _submit(self, batch: list[Inbound]) -> Callable[[], list[Decoded | RejectedMessage]]:
@@ -80,6 +94,8 @@ class DecodeAhead:
         if self._helper is not None:
             self._helper.shutdown(wait=True, cancel_futures=True)
             self._helper = None
+        if self._lane_thread is not None:
+            self._lane_thread.shutdown(wait=True, cancel_futures=True)
 
 
 def _decode_values(values: list[bytes | None]) -> list[tuple]:

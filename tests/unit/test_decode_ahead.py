@@ -43,3 +43,26 @@ def test_small_batches_are_decoded_here_without_a_helper():
     decoder = DecodeAhead(REGISTRY, lambda topic: topic, min_batch=100)
     assert len(decoder.submit(messages())()) == 7
     assert decoder._helper is None and not multiprocessing.active_children()
+
+
+def test_with_the_capture_lane_plain_captures_are_the_lanes_and_everything_else_is_decoded_as_before():
+    from services.domain.rules.capture import Policy
+    from services.posting.lane import CaptureLane, LaneCapture
+
+    batch = messages() + [Inbound("marketplace.refunds", 0, 9, REGISTRY.encode("RefundIssued", {
+        "event_id": "evt_r", "occurred_at": capture("O_1")["occurred_at"], "refund_id": "R_1", "order_id": "O_1",
+        "lines": [], "shipping": 0, "reason_code": "X", "currency": None}))]
+    decoder = DecodeAhead(REGISTRY, lambda topic: topic, min_batch=100, lane=CaptureLane(REGISTRY, Policy()))
+    try:
+        answers = decoder.submit(batch)()
+    finally:
+        decoder.close()
+    reference = [decode(m, REGISTRY, lambda topic: topic) for m in batch]
+    lane = [i for i, a in enumerate(answers) if type(getattr(a, "event", None)) is LaneCapture]
+    assert lane == [0]  # the plain v2 capture; O_2 does not add up (the reference decodes it, the rules reject it)
+    for i, (ours, theirs) in enumerate(zip(answers, reference)):
+        if i in lane:
+            assert (ours.msg, ours.event_id, ours.digest, ours.order_id) == (
+                theirs.msg, theirs.event_id, theirs.digest, theirs.order_id)
+        else:
+            assert ours == theirs

@@ -346,7 +346,45 @@ impl CaptureLane {
     /// lane does not take it (the reference then decodes and judges the message).
     fn parse(&self, value: &Bound<'_, PyAny>) -> Option<NativeCapture> {
         let bytes = value.downcast::<PyBytes>().ok()?;
-        let data = bytes.as_bytes();
+        let s = self.take(bytes.as_bytes())?;
+        Some(NativeCapture {
+            s,
+            value: bytes.clone().unbind(),
+        })
+    }
+
+    /// parse for each of the values, the interpreter's lock released while they are
+    /// read and staged (another thread runs Python meanwhile).
+    fn parse_many(
+        &self,
+        py: Python<'_>,
+        values: Vec<Bound<'_, PyAny>>,
+    ) -> Vec<Option<NativeCapture>> {
+        let raw: Vec<Option<Vec<u8>>> = values
+            .iter()
+            .map(|v| v.downcast::<PyBytes>().ok().map(|b| b.as_bytes().to_vec()))
+            .collect();
+        let staged: Vec<Option<Staged>> = py.allow_threads(|| {
+            raw.iter()
+                .map(|d| d.as_deref().and_then(|d| self.take(d)))
+                .collect()
+        });
+        staged
+            .into_iter()
+            .zip(values.iter())
+            .map(|(s, v)| {
+                let bytes = v.downcast::<PyBytes>().ok()?;
+                Some(NativeCapture {
+                    s: s?,
+                    value: bytes.clone().unbind(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl CaptureLane {
+    fn take(&self, data: &[u8]) -> Option<Staged> {
         if data.len() < 10 || data[..2] != MAGIC || data[2..10] != self.fingerprint[..] {
             return None;
         }
@@ -354,11 +392,9 @@ impl CaptureLane {
         if !self.plainly_valid(&c) {
             return None;
         }
-        Some(self.stage(&c, bytes.clone().unbind()))
+        Some(self.stage(&c))
     }
-}
 
-impl CaptureLane {
     /// bounds.capture_plainly_within and capture._plainly_valid, narrowed to plain text.
     fn plainly_valid(&self, c: &Capture) -> bool {
         if c.event_id.is_empty()
@@ -406,7 +442,7 @@ impl CaptureLane {
 
     /// capture.handle_order_captured, and the chain's head line (less its seq) and
     /// posting lines (less theirs).
-    fn stage(&self, c: &Capture, value: Py<PyBytes>) -> NativeCapture {
+    fn stage(&self, c: &Capture) -> Staged {
         // per seller, in order of first appearance: share (line - platform fee) and fees
         let mut sellers: Vec<(&str, i64, i64)> = Vec::with_capacity(c.lines.len());
         let mut platform_total = 0i64;
@@ -490,12 +526,11 @@ impl CaptureLane {
         isoformat(&mut head, occurred + self.window_micros, false);
         head.push_str("\"}");
 
-        NativeCapture {
+        Staged {
             event_id: c.event_id.to_owned(),
             order_id: c.order_id.to_owned(),
             digest,
             identity: ident,
-            value,
             head,
             postings,
             sorted,
@@ -503,35 +538,55 @@ impl CaptureLane {
     }
 }
 
-/// A capture staged by the lane: what the consumer needs of it (ids, digest, the
-/// message for the reference) and its journal rows, numbered and chained by `link`.
-#[pyclass(frozen, module = "splitbook_native")]
-struct NativeCapture {
-    #[pyo3(get)]
+struct Staged {
     event_id: String,
-    #[pyo3(get)]
     order_id: String,
     digest: [u8; 32],
-    /// repr(OrderCaptured) of the event, whose SHA-256 is the digest
-    #[pyo3(get)]
-    identity: String,
-    #[pyo3(get)]
-    value: Py<PyBytes>,
+    identity: String, // repr(OrderCaptured) of the event, whose SHA-256 is the digest
     head: String,
     postings: Vec<String>,
     sorted: Vec<usize>,
 }
 
+/// A capture staged by the lane: what the consumer needs of it (ids, digest, the
+/// message for the reference) and its journal rows, numbered and chained by `link`.
+#[pyclass(frozen, module = "splitbook_native")]
+struct NativeCapture {
+    s: Staged,
+    value: Py<PyBytes>,
+}
+
 #[pymethods]
 impl NativeCapture {
     #[getter]
+    fn event_id(&self) -> &str {
+        &self.s.event_id
+    }
+
+    #[getter]
+    fn order_id(&self) -> &str {
+        &self.s.order_id
+    }
+
+    /// repr(OrderCaptured) of the event, whose SHA-256 is the digest
+    #[getter]
+    fn identity(&self) -> &str {
+        &self.s.identity
+    }
+
+    #[getter]
+    fn value(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.value.clone_ref(py)
+    }
+
+    #[getter]
     fn digest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new_bound(py, &self.digest)
+        PyBytes::new_bound(py, &self.s.digest)
     }
 
     #[getter]
     fn postings_count(&self) -> usize {
-        self.postings.len()
+        self.s.postings.len()
     }
 
     #[getter]
@@ -546,22 +601,22 @@ impl NativeCapture {
         let mut h = Sha256::new();
         h.update(previous);
         h.update(seq.as_bytes());
-        h.update(self.head.as_bytes());
+        h.update(self.s.head.as_bytes());
         h.update(b"\n");
-        for &i in &self.sorted {
+        for &i in &self.s.sorted {
             h.update(seq.as_bytes());
-            h.update(self.postings[i].as_bytes());
+            h.update(self.s.postings[i].as_bytes());
         }
         let chain: [u8; 32] = h.finalize().into();
-        let mut row = String::with_capacity(seq.len() + self.head.len() + 72);
+        let mut row = String::with_capacity(seq.len() + self.s.head.len() + 72);
         row.push_str(&seq);
-        row.push_str(&self.head);
+        row.push_str(&self.s.head);
         row.push_str("\t\\\\x");
         row.push_str(&hex(&chain));
         row.push('\n');
         let mut lines =
-            String::with_capacity(self.postings.iter().map(|p| p.len() + seq.len()).sum());
-        for p in &self.postings {
+            String::with_capacity(self.s.postings.iter().map(|p| p.len() + seq.len()).sum());
+        for p in &self.s.postings {
             lines.push_str(&seq);
             lines.push_str(p);
         }
