@@ -223,28 +223,29 @@ pub fn fold_captures<'py>(
     fingerprint: &[u8],
     after_seq: i64,
 ) -> PyResult<Option<Bound<'py, PyTuple>>> {
-    let mut seqs = Vec::with_capacity(values.len());
-    let mut rest = Vec::new();
-    let mut folds = Folds::default();
-    for (i, value) in values.iter().enumerate() {
-        let b = value.as_bytes();
-        if b.len() < 10 || b[..2] != MAGIC || &b[2..10] != fingerprint {
-            return Ok(None);
-        }
-        let Some((seq, capture)) = read(&b[10..]) else {
-            return Ok(None);
-        };
-        seqs.push(seq);
-        match capture {
-            Some(c) if seq > after_seq => {
-                if folds.add(seq, &c).is_none() {
-                    return Ok(None);
-                }
+    // read and folded without the interpreter's lock (the worker's writer thread runs meanwhile)
+    let raw: Vec<Vec<u8>> = values.iter().map(|v| v.as_bytes().to_vec()).collect();
+    let folded = py.allow_threads(|| {
+        let mut seqs = Vec::with_capacity(raw.len());
+        let mut rest = Vec::new();
+        let mut folds = Folds::default();
+        for (i, b) in raw.iter().enumerate() {
+            if b.len() < 10 || b[..2] != MAGIC || &b[2..10] != fingerprint {
+                return None;
             }
-            Some(_) => {}
-            None => rest.push(i),
+            let (seq, capture) = read(&b[10..])?;
+            seqs.push(seq);
+            match capture {
+                Some(c) if seq > after_seq => folds.add(seq, &c)?,
+                Some(_) => {}
+                None => rest.push(i),
+            }
         }
-    }
+        Some((seqs, rest, folds))
+    });
+    let Some((seqs, rest, folds)) = folded else {
+        return Ok(None);
+    };
     let fromisoformat = py
         .import_bound("datetime")?
         .getattr("datetime")?
