@@ -2,7 +2,7 @@
 leave; what it writes is still the fold of exactly the records after the stored position,
 whatever happened to the batch before (tests with real PostgreSQL; Kafka is not read)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -65,3 +65,26 @@ def test_rows_expected_new_that_exist_after_all_are_added_to_like_the_others(con
         ("ops:pool:card", "BRL", 70, 0, 70, 2),
         ("order:O_1:escrow:shipping", "BRL", 0, 150, 150, 2),
         ("order:O_2:escrow:shipping", "BRL", 0, 9, 9, 2)]
+
+
+@pytest.mark.parametrize("rows", [
+    [("plain", 1, None, datetime(2026, 12, 26, 10, 0, tzinfo=timezone.utc))],
+    [("tab\there\nnew\rline\\back \\N ünï", 2**63 - 1, -2**63, datetime(2026, 1, 1, 23, 59, 59, 999_999)),
+     ("", 0, -1, datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=-3))))],
+    [("big", 2**70, 1, None)],  # past 64 bits: psycopg formats it
+    [("enum", True, 1, None)],  # a bool: psycopg formats it
+])
+def test_rows_formatted_by_the_extension_arrive_as_psycopg_sends_them(conn, rows):
+    conn.execute("CREATE TEMP TABLE fmt (t text, a numeric(38, 0), b numeric(38, 0), at timestamptz)")
+    with conn.transaction():
+        with conn.cursor().copy("COPY fmt FROM STDIN") as cp:
+            read_models._copy(cp, rows)
+        ours = conn.execute("SELECT * FROM fmt ORDER BY 1").fetchall()
+        conn.execute("TRUNCATE fmt")
+        with conn.cursor().copy("COPY fmt FROM STDIN") as cp:
+            for r in rows:
+                cp.write_row(r)
+        theirs = conn.execute("SELECT * FROM fmt ORDER BY 1").fetchall()
+    assert ours == theirs and len(ours) == len(rows)
+    assert (read_models.copy_text(rows) is None) == any(
+        type(v) is bool or (type(v) is int and not -2**63 <= v < 2**63) for r in rows for v in r)

@@ -8,6 +8,11 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+try:
+    from splitbook_native import copy_text
+except ImportError:  # not built: psycopg formats every row
+    copy_text = None
+
 PROJECTION = "read_models"
 
 
@@ -29,8 +34,7 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
     if new:
         try:
             with conn.transaction(), conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(ident, col_list)) as cp:
-                for r in new:
-                    cp.write_row(r)
+                _copy(cp, new)
         except psycopg.errors.UniqueViolation:
             rows = [*rows, *new]
     if not rows:
@@ -39,8 +43,7 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
     conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA")
                  .format(tmp, col_list, ident))
     with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(tmp, col_list)) as cp:
-        for r in rows:
-            cp.write_row(r)
+        _copy(cp, rows)
     sets = [sql.SQL("{c} = {t}.{c} + EXCLUDED.{c}").format(c=sql.Identifier(c), t=ident) for c in added]
     sets += [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in replaced]
     sets += [sql.SQL("{c} = coalesce({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=ident) for c in keep]
@@ -50,6 +53,20 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
             sets=sql.SQL(", ").join(sets),
         )
     )
+
+
+def _copy(cp: psycopg.Copy, rows: Sequence[tuple]) -> None:
+    """The rows as COPY text, formatted by the compiled extension when it takes their
+    values (text, 64-bit integers, None, datetimes), else by psycopg row by row."""
+    try:
+        text = copy_text(list(rows)) if copy_text is not None else None
+    except TypeError:  # a row that is not a tuple
+        text = None
+    if text is None:
+        for r in rows:
+            cp.write_row(r)
+    else:
+        cp.write(text)
 
 
 def load_position(conn: psycopg.Connection, *, for_update: bool = False) -> tuple[int, int | None]:

@@ -9,6 +9,7 @@
 //! rejection, its reason and its detail come from the Python path, never from here.
 
 mod avro;
+mod copy;
 mod projection;
 
 use std::collections::HashSet;
@@ -637,5 +638,6 @@ fn splitbook_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeCapture>()?;
     m.add_class::<avro::AvroCodec>()?;
     m.add_function(wrap_pyfunction!(projection::fold_captures, m)?)?;
+    m.add_function(wrap_pyfunction!(copy::copy_text, m)?)?;
     Ok(())
 }
