@@ -3,6 +3,7 @@ leave; what it writes is still the fold of exactly the records after the stored 
 whatever happened to the batch before (tests with real PostgreSQL; Kafka is not read)."""
 
 from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
 
 import pytest
 
@@ -67,14 +68,18 @@ def test_rows_expected_new_that_exist_after_all_are_added_to_like_the_others(con
         ("order:O_2:escrow:shipping", "BRL", 0, 9, 9, 2)]
 
 
-@pytest.mark.parametrize("rows", [
-    [("plain", 1, None, datetime(2026, 12, 26, 10, 0, tzinfo=timezone.utc))],
-    [("tab\there\nnew\rline\\back \\N ünï", 2**63 - 1, -2**63, datetime(2026, 1, 1, 23, 59, 59, 999_999)),
-     ("", 0, -1, datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=-3))))],
-    [("big", 2**70, 1, None)],  # past 64 bits: psycopg formats it
-    [("enum", True, 1, None)],  # a bool: psycopg formats it
+class Kind(StrEnum):
+    CAPTURE = "capture"
+
+
+@pytest.mark.parametrize("rows, by_psycopg", [
+    ([("plain", 1, None, datetime(2026, 12, 26, 10, 0, tzinfo=timezone.utc))], False),
+    ([("tab\there\nnew\rline\\back \\N ünï", 2**63 - 1, -2**63, datetime(2026, 1, 1, 23, 59, 59, 999_999)),
+      ("", 0, -1, datetime(2026, 6, 1, 12, tzinfo=timezone(timedelta(hours=-3))))], False),
+    ([("big", 2**70, 1, None)], True),  # past 64 bits: psycopg formats it
+    ([(Kind.CAPTURE, 1, 1, None)], True),  # not exactly a str: psycopg formats it
 ])
-def test_rows_formatted_by_the_extension_arrive_as_psycopg_sends_them(conn, rows):
+def test_rows_formatted_by_the_extension_arrive_as_psycopg_sends_them(conn, rows, by_psycopg):
     conn.execute("CREATE TEMP TABLE fmt (t text, a numeric(38, 0), b numeric(38, 0), at timestamptz)")
     with conn.transaction():
         with conn.cursor().copy("COPY fmt FROM STDIN") as cp:
@@ -86,5 +91,4 @@ def test_rows_formatted_by_the_extension_arrive_as_psycopg_sends_them(conn, rows
                 cp.write_row(r)
         theirs = conn.execute("SELECT * FROM fmt ORDER BY 1").fetchall()
     assert ours == theirs and len(ours) == len(rows)
-    assert (read_models.copy_text(rows) is None) == any(
-        type(v) is bool or (type(v) is int and not -2**63 <= v < 2**63) for r in rows for v in r)
+    assert (read_models.copy_text(rows) is None) == by_psycopg
