@@ -92,6 +92,8 @@ PAYABLE_SHIPPING = "ops:payable:shipping"
 
 def kind_of(account: str) -> Kind:
     """The kind of an address in the chart of accounts."""
+    if not account.startswith("ops:"):  # an order's, a seller's, a payout's: what is owed
+        return Kind.LIABILITY
     if account.startswith(("ops:pool:", "ops:bank:")):
         return Kind.ASSET
     if account.startswith("ops:expense:"):

@@ -62,7 +62,10 @@ def relay(settings: Settings) -> Relay:
 def projection_worker(settings: Settings) -> ProjectionWorker:
     return ProjectionWorker(
         consumer=Consumer(consumer_config(settings, "projections")),
-        conn=db.connect(settings.database_url, application_name="splitbook-projections", role="splitbook_projector"),
+        # the read models and their position commit together and are recomputed from the
+        # journal: a commit lost in a crash of PostgreSQL is folded again from the older position
+        conn=db.connect(settings.database_url, application_name="splitbook-projections", role="splitbook_projector",
+                        durable_commits=False),
         registry=SchemaRegistry.from_dir(),
         journal_topic=settings.topic(topics.JOURNAL),
         batch_max=settings.batch_max_messages,

@@ -33,9 +33,13 @@ class WholeNumericLoader(Loader):
 
 
 def connect(url: str, *, autocommit: bool = True, application_name: str = "splitbook",
-            role: str | None = None, connect_timeout_s: int = 5) -> psycopg.Connection:
-    """role: run the session as this least-privilege role (migrations/0007_roles.sql)."""
-    options = {"options": f"-c role={role}"} if role else {}
+            role: str | None = None, connect_timeout_s: int = 5, durable_commits: bool = True) -> psycopg.Connection:
+    """role: run the session as this least-privilege role (migrations/0007_roles.sql).
+    durable_commits=False: a commit does not wait for its WAL to reach the disk
+    (synchronous_commit off), for what can be recomputed: a crash of PostgreSQL may lose
+    the last commits of that session, never a part of one, and never anyone else's."""
+    settings = ([f"-c role={role}"] if role else []) + ([] if durable_commits else ["-c synchronous_commit=off"])
+    options = {"options": " ".join(settings)} if settings else {}
     try:
         conn = psycopg.connect(url, autocommit=autocommit, application_name=application_name,
                                connect_timeout=connect_timeout_s, **options)

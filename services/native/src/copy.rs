@@ -3,7 +3,9 @@
 //! bits, None, datetimes). Any other value: None, and psycopg formats the rows itself.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDateTime, PyLong, PyString, PyTuple};
+use pyo3::types::{
+    PyBytes, PyDateAccess, PyDateTime, PyLong, PyString, PyTimeAccess, PyTuple, PyTzInfoAccess,
+};
 
 fn text(out: &mut Vec<u8>, s: &str) {
     for b in s.bytes() {
@@ -15,6 +17,34 @@ fn text(out: &mut Vec<u8>, s: &str) {
             _ => out.push(b),
         }
     }
+}
+
+/// A datetime as its isoformat(): written here when naive or in UTC, else by Python.
+fn datetime(out: &mut Vec<u8>, dt: &Bound<'_, PyDateTime>) -> PyResult<()> {
+    let zone = match dt.get_tzinfo_bound() {
+        None => "",
+        Some(tz) if tz.is(&pyo3::types::timezone_utc_bound(dt.py())) => "+00:00",
+        Some(_) => {
+            let iso = dt.call_method0("isoformat")?;
+            text(out, iso.downcast::<PyString>()?.to_str()?);
+            return Ok(());
+        }
+    };
+    let mut s = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.get_year(),
+        dt.get_month(),
+        dt.get_day(),
+        dt.get_hour(),
+        dt.get_minute(),
+        dt.get_second()
+    );
+    if dt.get_microsecond() != 0 {
+        s.push_str(&format!(".{:06}", dt.get_microsecond()));
+    }
+    s.push_str(zone);
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
 }
 
 /// The rows (tuples) as COPY text, or None when a value is not one this formats.
@@ -38,9 +68,8 @@ pub fn copy_text<'py>(
                     Ok(n) => out.extend_from_slice(n.to_string().as_bytes()),
                     Err(_) => return Ok(None),
                 }
-            } else if v.is_instance_of::<PyDateTime>() {
-                let iso = v.call_method0("isoformat")?;
-                text(&mut out, iso.downcast::<PyString>()?.to_str()?);
+            } else if let Ok(dt) = v.downcast::<PyDateTime>() {
+                datetime(&mut out, dt)?;
             } else {
                 return Ok(None);
             }
