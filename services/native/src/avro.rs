@@ -7,6 +7,8 @@
 //! own words. So an error here costs time, never a different answer.
 
 use pyo3::exceptions::PyValueError;
+
+use crate::wire::{civil, days_from_civil, Input};
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList,
@@ -85,86 +87,6 @@ fn build(program: &Bound<'_, PyAny>) -> PyResult<Node> {
 
 // -- reading -------------------------------------------------------------------------
 
-struct Input<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Input<'a> {
-    fn long(&mut self) -> Out<i64> {
-        let mut n: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            let c = *self.b.get(self.i).ok_or(())?;
-            self.i += 1;
-            if shift == 63 && c > 1 {
-                return refuse(); // past 64 bits, or past ten bytes
-            }
-            n |= ((c & 0x7f) as u64) << shift;
-            if c < 0x80 {
-                return Ok(((n >> 1) as i64) ^ -((n & 1) as i64));
-            }
-            shift += 7;
-        }
-    }
-
-    fn raw(&mut self) -> Out<&'a [u8]> {
-        let n = self.long()?;
-        if n < 0 {
-            return refuse();
-        }
-        let end = self.i.checked_add(n as usize).ok_or(())?;
-        let raw = self.b.get(self.i..end).ok_or(())?;
-        self.i = end;
-        Ok(raw)
-    }
-
-    /// An array or map block's count (a negative count is followed by the block's size).
-    fn count(&mut self) -> Out<usize> {
-        let mut n = self.long()?;
-        if n < 0 {
-            n = n.checked_neg().ok_or(())?;
-            self.long()?;
-        }
-        if n as u64 > (self.b.len() - self.i) as u64 {
-            return refuse(); // every item takes at least a byte
-        }
-        Ok(n as usize)
-    }
-}
-
-/// Days since 1970-01-01 -> (year, month, day).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-/// (year, month, day) -> days since 1970-01-01.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn datetime_of<'py>(py: Python<'py>, millis: i64) -> Out<Bound<'py, PyAny>> {
     // datetime's range, years 1 to 9999, is well inside i64 milliseconds
     if !(-62_135_596_800_000..=253_402_300_799_999).contains(&millis) {
@@ -200,14 +122,15 @@ fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAn
             }
             PyBool::new_bound(py, c == 1).to_owned().into_any()
         }
-        Node::Int | Node::Long => r.long()?.into_py(py).into_bound(py),
+        Node::Int | Node::Long => r.long().ok_or(())?.into_py(py).into_bound(py),
         Node::Str => {
-            PyString::new_bound(py, std::str::from_utf8(r.raw()?).map_err(|_| ())?).into_any()
+            PyString::new_bound(py, std::str::from_utf8(r.raw().ok_or(())?).map_err(|_| ())?)
+                .into_any()
         }
-        Node::Bytes => PyBytes::new_bound(py, r.raw()?).into_any(),
-        Node::Millis => datetime_of(py, r.long()?)?,
+        Node::Bytes => PyBytes::new_bound(py, r.raw().ok_or(())?).into_any(),
+        Node::Millis => datetime_of(py, r.long().ok_or(())?)?,
         Node::Enum(symbols) => {
-            let k = r.long()?;
+            let k = r.long().ok_or(())?;
             if k < 0 || k as usize >= symbols.len() {
                 return refuse();
             }
@@ -223,30 +146,30 @@ fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAn
         }
         Node::Array(items) => {
             let list = PyList::empty_bound(py);
-            let mut n = r.count()?;
+            let mut n = r.count().ok_or(())?;
             while n > 0 {
                 for _ in 0..n {
                     list.append(read(py, items, r)?).map_err(|_| ())?;
                 }
-                n = r.count()?;
+                n = r.count().ok_or(())?;
             }
             list.into_any()
         }
         Node::Map(values) => {
             let d = PyDict::new_bound(py);
-            let mut n = r.count()?;
+            let mut n = r.count().ok_or(())?;
             while n > 0 {
                 for _ in 0..n {
-                    let key = std::str::from_utf8(r.raw()?).map_err(|_| ())?;
+                    let key = std::str::from_utf8(r.raw().ok_or(())?).map_err(|_| ())?;
                     let v = read(py, values, r)?;
                     d.set_item(key, v).map_err(|_| ())?;
                 }
-                n = r.count()?;
+                n = r.count().ok_or(())?;
             }
             d.into_any()
         }
         Node::Union(branches) => {
-            let k = r.long()?;
+            let k = r.long().ok_or(())?;
             if k < 0 || k as usize >= branches.len() {
                 return refuse();
             }
@@ -440,7 +363,7 @@ impl AvroCodec {
         data: &[u8],
         offset: usize,
     ) -> PyResult<(Bound<'py, PyAny>, usize)> {
-        let mut r = Input { b: data, i: offset };
+        let mut r = Input::new(data, offset);
         if offset > data.len() {
             return Err(PyValueError::new_err("offset past the end"));
         }

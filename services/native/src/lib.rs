@@ -11,6 +11,7 @@
 mod avro;
 mod copy;
 mod projection;
+mod wire;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -20,61 +21,14 @@ use pyo3::types::{PyBytes, PyTuple};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::wire::{civil, Input};
+
 const AMOUNT_MAX: i64 = 1_000_000_000_000; // bounds.AMOUNT_MAX_MINOR
 const LINES_MAX: usize = 1_000; // bounds.LINES_MAX
 const ID_MAX: usize = 128; // bounds.ID_MAX_CHARS
 const OCCURRED_MIN_MS: i64 = 946_684_800_000; // 2000-01-01T00:00:00Z
 const OCCURRED_MAX_MS: i64 = 4_102_444_800_000; // 2100-01-01T00:00:00Z
 const MAGIC: [u8; 2] = [0xc3, 0x01];
-
-/// Avro binary, the subset OrderCaptured uses. Every error is None: the reference says why.
-struct Reader<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn long(&mut self) -> Option<i64> {
-        let mut n: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            let byte = *self.b.get(self.i)?;
-            self.i += 1;
-            if shift == 63 && byte > 1 {
-                return None; // past 64 bits
-            }
-            n |= ((byte & 0x7f) as u64) << shift;
-            if byte & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
-        }
-        Some(((n >> 1) as i64) ^ -((n & 1) as i64))
-    }
-
-    fn string(&mut self) -> Option<&'a str> {
-        let n = self.long()?;
-        if n < 0 {
-            return None;
-        }
-        let end = self.i.checked_add(n as usize)?;
-        let raw = self.b.get(self.i..end)?;
-        self.i = end;
-        std::str::from_utf8(raw).ok()
-    }
-
-    /// A ["null", "string"] union.
-    fn optional_string(&mut self) -> Option<Option<&'a str>> {
-        match self.long()? {
-            0 => Some(None),
-            1 => Some(Some(self.string()?)),
-            _ => None,
-        }
-    }
-}
 
 struct Line<'a> {
     seller_id: &'a str,
@@ -98,7 +52,7 @@ struct Capture<'a> {
 
 /// OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc), after the header.
 fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
-    let mut r = Reader { b, i: 0 };
+    let mut r = Input::new(b, 0);
     let event_id = r.string()?;
     let occurred_ms = r.long()?;
     let order_id = r.string()?;
@@ -132,7 +86,7 @@ fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
         }
     }
     r.optional_string()?; // channel: informational, not posted
-    if r.i != b.len() {
+    if !r.at_end() {
         return None;
     }
     Some(Capture {
@@ -166,27 +120,6 @@ fn plain_text(s: &str) -> bool {
 
 fn within(x: i64) -> bool {
     (-AMOUNT_MAX..=AMOUNT_MAX).contains(&x)
-}
-
-/// Days since 1970-01-01 -> (year, month, day) (H. Hinnant's civil_from_days).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
 }
 
 struct Instant {

@@ -12,60 +12,10 @@ use std::collections::HashMap;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use crate::wire::Input;
+
 const MAGIC: [u8; 2] = [0xc3, 0x01];
 const ATTRIBUTED: [&str; 3] = ["withholding", "withholding_clawback", "hold"];
-
-struct Input<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Input<'a> {
-    fn long(&mut self) -> Option<i64> {
-        let mut n: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            let c = *self.b.get(self.i)?;
-            self.i += 1;
-            if shift == 63 && c > 1 {
-                return None;
-            }
-            n |= ((c & 0x7f) as u64) << shift;
-            if c < 0x80 {
-                return Some(((n >> 1) as i64) ^ -((n & 1) as i64));
-            }
-            shift += 7;
-        }
-    }
-
-    fn string(&mut self) -> Option<&'a str> {
-        let n = self.long()?;
-        if n < 0 {
-            return None;
-        }
-        let end = self.i.checked_add(n as usize)?;
-        let raw = self.b.get(self.i..end)?;
-        self.i = end;
-        std::str::from_utf8(raw).ok()
-    }
-
-    fn optional_string(&mut self) -> Option<Option<&'a str>> {
-        match self.long()? {
-            0 => Some(None),
-            1 => Some(Some(self.string()?)),
-            _ => None,
-        }
-    }
-
-    /// A block count; a sized (negative) block is left to the reference.
-    fn count(&mut self) -> Option<usize> {
-        let n = self.long()?;
-        if n < 0 || n as u64 > (self.b.len() - self.i) as u64 {
-            return None;
-        }
-        Some(n as usize)
-    }
-}
 
 struct Capture<'a> {
     order_id: &'a str,
@@ -75,7 +25,7 @@ struct Capture<'a> {
 
 /// The message's seq, and its capture when it is one this lane folds.
 fn read(b: &[u8]) -> Option<(i64, Option<Capture<'_>>)> {
-    let mut r = Input { b, i: 0 };
+    let mut r = Input::new(b, 0);
     r.string()?; // event_id
     r.long()?; // occurred_at
     let seq = r.long()?;
