@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import psycopg
 
 from services.adapters.journal_record import JournalRecord
-from services.adapters.postgres.read_models import add_deltas
+from services.adapters.postgres.read_models import add_deltas, formatted
 from services.domain import accounts
 from services.domain.accounts import natural_balance
 from services.domain.journal import TxKind
@@ -48,9 +48,15 @@ def merge(into: dict, other: dict) -> dict:
     return into
 
 
-def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
+def staged(deltas: dict[tuple[str, str], list[int]]) -> list[dict]:
+    """The add_deltas calls that write these deltas, their rows formatted."""
     rows: tuple[list, list] = ([], [])
     for (a, c), (d, k, seq, new) in deltas.items():
         rows[new].append((a, c, d, k, natural_balance(a, d, k), seq))
-    add_deltas(conn, "account_balances", keys=("account", "currency"), added=("debits", "credits", "balance"),
-               replaced=("as_of_seq",), rows=rows[0], new=rows[1])
+    return [dict(table="account_balances", keys=("account", "currency"), added=("debits", "credits", "balance"),
+                 replaced=("as_of_seq",), rows=formatted(rows[0]), new=formatted(rows[1]))]
+
+
+def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
+    for call in staged(deltas):
+        add_deltas(conn, **call)

@@ -8,7 +8,7 @@ from datetime import datetime
 import psycopg
 
 from services.adapters.journal_record import JournalRecord
-from services.adapters.postgres.read_models import add_deltas
+from services.adapters.postgres.read_models import add_deltas, formatted
 from services.domain import accounts
 from services.domain.journal import REFUND_KINDS, TxKind
 
@@ -71,9 +71,15 @@ def merge(into: dict, other: dict) -> dict:
     return into
 
 
-def write(conn: psycopg.Connection, deltas: dict[str, dict]) -> None:
+def staged(deltas: dict[str, dict]) -> list[dict]:
+    """The add_deltas calls that write these deltas, their rows formatted."""
     rows: tuple[list, list] = ([], [])
     for oid, r in deltas.items():
         rows[r["new"]].append((oid, *r["d"], r["seq"], r["currency"], r["release_due_at"]))
-    add_deltas(conn, "order_escrow", keys=("order_id",), added=ADDED, replaced=("as_of_seq",),
-               keep=("currency", "release_due_at"), rows=rows[0], new=rows[1])
+    return [dict(table="order_escrow", keys=("order_id",), added=ADDED, replaced=("as_of_seq",),
+                 keep=("currency", "release_due_at"), rows=formatted(rows[0]), new=formatted(rows[1]))]
+
+
+def write(conn: psycopg.Connection, deltas: dict[str, dict]) -> None:
+    for call in staged(deltas):
+        add_deltas(conn, **call)

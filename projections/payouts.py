@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import psycopg
 
 from services.adapters.journal_record import JournalRecord, structured
-from services.adapters.postgres.read_models import add_deltas
+from services.adapters.postgres.read_models import add_deltas, formatted
 from services.domain.journal import PAYOUT_KINDS, TxKind
 
 BATCH_ADDED = ("line_count", "total", "confirmed_count", "settled", "failed")
@@ -51,12 +51,20 @@ def fold(records: Iterable[JournalRecord]) -> tuple[dict, dict]:
     return batches, lines
 
 
-def write(conn: psycopg.Connection, deltas: tuple[dict, dict]) -> None:
+def staged(deltas: tuple[dict, dict]) -> list[dict]:
+    """The add_deltas calls that write these deltas, their rows formatted."""
     batches, lines = deltas
-    add_deltas(conn, "payout_batches", keys=("batch_id",), added=BATCH_ADDED, replaced=("as_of_seq",),
-               keep=("batch_date", "currency"),
-               rows=[(b, *r["d"], r["seq"], r["date"], r["currency"]) for b, r in batches.items()])
-    add_deltas(conn, "payout_lines", keys=("batch_id", "seller_id"), added=(),
-               replaced=("status", "bank_reference", "failure_reason", "as_of_seq"), keep=("currency", "amount"),
-               rows=[(b, s, r["status"], r["ref"], r["reason"], r["seq"], r["currency"], r["amount"])
-                     for (b, s), r in lines.items()])
+    return [
+        dict(table="payout_batches", keys=("batch_id",), added=BATCH_ADDED, replaced=("as_of_seq",),
+             keep=("batch_date", "currency"),
+             rows=formatted([(b, *r["d"], r["seq"], r["date"], r["currency"]) for b, r in batches.items()])),
+        dict(table="payout_lines", keys=("batch_id", "seller_id"), added=(),
+             replaced=("status", "bank_reference", "failure_reason", "as_of_seq"), keep=("currency", "amount"),
+             rows=formatted([(b, s, r["status"], r["ref"], r["reason"], r["seq"], r["currency"], r["amount"])
+                             for (b, s), r in lines.items()])),
+    ]
+
+
+def write(conn: psycopg.Connection, deltas: tuple[dict, dict]) -> None:
+    for call in staged(deltas):
+        add_deltas(conn, **call)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import psycopg
 
 from services.adapters.journal_record import JournalRecord, structured
-from services.adapters.postgres.read_models import add_deltas
+from services.adapters.postgres.read_models import add_deltas, formatted
 from services.domain import accounts
 from services.domain.journal import PAYOUT_KINDS, TxKind
 
@@ -78,6 +78,12 @@ def merge(into: dict, other: dict) -> dict:
     return into
 
 
+def staged(deltas: dict[tuple[str, str], list[int]]) -> list[dict]:
+    """The add_deltas calls that write these deltas, their rows formatted."""
+    return [dict(table="seller_balances", keys=("seller_id", "currency"), added=COLUMNS, replaced=("as_of_seq",),
+                 rows=formatted([(*k, *v) for k, v in deltas.items()]))]
+
+
 def write(conn: psycopg.Connection, deltas: dict[tuple[str, str], list[int]]) -> None:
-    add_deltas(conn, "seller_balances", keys=("seller_id", "currency"), added=COLUMNS,
-               replaced=("as_of_seq",), rows=[(*k, *v) for k, v in deltas.items()])
+    for call in staged(deltas):
+        add_deltas(conn, **call)

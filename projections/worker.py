@@ -32,6 +32,11 @@ log = structlog.get_logger()
 SWITCH_INTERVAL_S = 0.0005
 
 
+def staged(deltas: list) -> list[dict]:
+    """Each read model's deltas (in READ_MODELS order) as the add_deltas calls that write them."""
+    return [call for model, d in zip(READ_MODELS, deltas) for call in model.staged(d)]
+
+
 def apply(conn: psycopg.Connection, records: Sequence[JournalRecord]) -> None:
     """Fold a contiguous run of journal records into every read model (caller holds the transaction)."""
     for model in READ_MODELS:
@@ -54,7 +59,7 @@ class Folded:
     after_seq: int
     last_seq: int  # of the fresh records (after_seq when none)
     end_seq: int  # of the batch's last record
-    deltas: list  # each read model's fold, in READ_MODELS order
+    writes: list[dict]  # the read models' add_deltas calls, their rows formatted here (not by the writer)
     partition: int
     next_offset: int
     started: float
@@ -97,7 +102,7 @@ class ProjectionWorker:
         after = self.position
         last, end, deltas = fold_batch(self.registry, values, after, next_offset - len(values), self.lane)
         self.position = last
-        return Folded(values, after, last, end, deltas, partition, next_offset,
+        return Folded(values, after, last, end, staged(deltas), partition, next_offset,
                       time.perf_counter() if started is None else started)
 
     def write(self, f: Folded) -> int:
@@ -110,13 +115,14 @@ class ProjectionWorker:
             with db.translated(), self.conn.transaction():
                 stored, _ = read_models.load_position(self.conn, for_update=True)
                 if stored == f.after_seq:
-                    deltas, last = f.deltas, f.last_seq
+                    writes, last = f.writes, f.last_seq
                 else:  # not where it was folded: fold its messages again on what is stored
                     last, _end, deltas = fold_batch(self.registry, f.values, stored,
                                                     f.next_offset - len(f.values), self.lane)
+                    writes = staged(deltas)
                 applied = last - stored
-                for model, d in zip(READ_MODELS, deltas):
-                    model.write(self.conn, d)
+                for call in writes:
+                    read_models.add_deltas(self.conn, **call)
                 read_models.store_position(self.conn, last, self.topic, f.partition, f.next_offset)
 
         with_retries(write, what="project_batch")

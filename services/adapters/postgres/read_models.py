@@ -4,6 +4,7 @@ projection worker's position, and emptying the read models for a rebuild."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -16,9 +17,29 @@ except ImportError:  # not built: psycopg formats every row
 PROJECTION = "read_models"
 
 
+class Formatted(NamedTuple):
+    """Rows with their COPY text, formatted ahead of the write (text None: psycopg
+    formats them row by row when they are written)."""
+
+    rows: Sequence[tuple]
+    text: bytes | None
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def formatted(rows: Sequence[tuple]) -> Formatted:
+    """The rows' COPY text, by the compiled extension when it takes their values (text,
+    64-bit integers, None, datetimes); else None, for psycopg to format them."""
+    try:
+        return Formatted(rows, copy_text(list(rows)) if copy_text is not None else None)
+    except TypeError:  # a row that is not a tuple
+        return Formatted(rows, None)
+
+
 def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added: Sequence[str],
-               replaced: Sequence[str], rows: Sequence[tuple], keep: Sequence[str] = (),
-               new: Sequence[tuple] = ()) -> None:
+               replaced: Sequence[str], rows: Sequence[tuple] | Formatted, keep: Sequence[str] = (),
+               new: Sequence[tuple] | Formatted = ()) -> None:
     """COPY a batch of deltas into a temp table, then one INSERT .. ON CONFLICT DO UPDATE
     that adds them to the read model's rows. rows hold keys + added + replaced + keep, in that order. `added` columns are summed
     into existing rows, `replaced` overwritten, `keep` set only when the row is new or the
@@ -35,15 +56,17 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
         try:
             with conn.transaction(), conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(ident, col_list)) as cp:
                 _copy(cp, new)
+            new = ()
         except psycopg.errors.UniqueViolation:
-            rows = [*rows, *new]
-    if not rows:
+            pass  # upserted with the others below
+    if not rows and not new:
         return
     tmp = sql.Identifier(f"tmp_{table}")
     conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS SELECT {} FROM {} WITH NO DATA")
                  .format(tmp, col_list, ident))
     with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(tmp, col_list)) as cp:
         _copy(cp, rows)
+        _copy(cp, new)
     sets = [sql.SQL("{c} = {t}.{c} + EXCLUDED.{c}").format(c=sql.Identifier(c), t=ident) for c in added]
     sets += [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in replaced]
     sets += [sql.SQL("{c} = coalesce({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=ident) for c in keep]
@@ -55,18 +78,15 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
     )
 
 
-def _copy(cp: psycopg.Copy, rows: Sequence[tuple]) -> None:
-    """The rows as COPY text, formatted by the compiled extension when it takes their
-    values (text, 64-bit integers, None, datetimes), else by psycopg row by row."""
-    try:
-        text = copy_text(list(rows)) if copy_text is not None else None
-    except TypeError:  # a row that is not a tuple
-        text = None
-    if text is None:
-        for r in rows:
-            cp.write_row(r)
+def _copy(cp: psycopg.Copy, rows: Sequence[tuple] | Formatted) -> None:
+    """The rows as COPY text: formatted already, by the extension, or by psycopg."""
+    if not isinstance(rows, Formatted):
+        rows = formatted(rows)
+    if rows.text is not None:
+        cp.write(rows.text)
     else:
-        cp.write(text)
+        for r in rows.rows:
+            cp.write_row(r)
 
 
 def load_position(conn: psycopg.Connection, *, for_update: bool = False) -> tuple[int, int | None]:
