@@ -23,6 +23,9 @@ echo
 say "verify: the hash chain, every invariant, every read model against the journal"
 "$SPLITBOOK" --log-level warning verify
 echo
+say "the general ledger: what was recorded today, as journal entries by GL account (services/closing/gl_mapping.toml)"
+"$SPLITBOOK" --log-level warning gl export --date "$(date -u +%F)"
+echo
 echo
 # an admin for the demo (names are not reused: one per run), and where the console is
 ADMIN="demo-admin-$(date -u +%Y%m%d%H%M%S)"

@@ -3,7 +3,7 @@ UTC day (so a closed day stays closed)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import psycopg
 
@@ -64,3 +64,24 @@ def late_activity(conn: psycopg.Connection, lo: datetime, hi: datetime) -> list[
 def open_exceptions(conn: psycopg.Connection) -> list[tuple[str, int]]:
     return [(r, int(n)) for r, n in conn.execute(
         "SELECT reason_code, count(*) FROM exceptions WHERE status IN ('open', 'assigned') GROUP BY 1 ORDER BY 1")]
+
+
+def day_postings(conn: psycopg.Connection, lo: datetime, hi: datetime) -> list[tuple[int, str, str, int]]:
+    """(seq, account, currency, amount) of every posting recorded in [lo, hi), in seq order."""
+    return [(s, a, c, int(m)) for s, a, c, m in conn.execute(
+        "SELECT p.seq, p.account, p.currency, p.amount_minor FROM journal_postings p"
+        " JOIN journal_transactions t USING (seq) WHERE t.recorded_at >= %s AND t.recorded_at < %s"
+        " ORDER BY p.seq, p.account", (lo, hi))]
+
+
+def record_gl_export(conn: psycopg.Connection, day: date, mapping_sha256: str, csv_sha256: str, json_sha256: str,
+                     lines: int, first_seq: int | None, last_seq: int | None) -> None:
+    conn.execute("INSERT INTO gl_exports (day, mapping_sha256, csv_sha256, json_sha256, lines, first_seq, last_seq)"
+                 " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                 (day, mapping_sha256, csv_sha256, json_sha256, lines, first_seq, last_seq))
+
+
+def gl_exports_of(conn: psycopg.Connection, day: date) -> list[tuple[str, str, str, datetime]]:
+    """(mapping_sha256, csv_sha256, json_sha256, exported_at) of the day's earlier exports, oldest first."""
+    return conn.execute("SELECT mapping_sha256, csv_sha256, json_sha256, exported_at FROM gl_exports"
+                        " WHERE day = %s ORDER BY export_id", (day,)).fetchall()

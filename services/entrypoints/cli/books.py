@@ -1,8 +1,9 @@
-"""splitbook reconcile | close | verify | statement | balances | trial-balance | report:
+"""splitbook reconcile | close | gl export | verify | statement | balances | trial-balance | report:
 closing the books and what people read."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
 from services.controls import audit
 from services.domain.errors import ConfigError
+from services.domain.money import format_minor
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, day, now, positive
 from services.entrypoints.cli.operators import acting
@@ -51,6 +53,14 @@ def register(sub) -> None:
     sp = sub.add_parser("trial-balance", help="trial balance per account family, from the journal")
     sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sp.set_defaults(handler=trial_balance)
+    gl = sub.add_parser("gl", help="the general ledger: a day's postings as the company's journal entries")
+    glsub = gl.add_subparsers(dest="gl_command", required=True, metavar="ACTION", parser_class=Parser)
+    sp = glsub.add_parser("export", help="one balanced journal entry per currency for a day, by GL account (CSV, JSON)")
+    sp.add_argument("--date", type=day, required=True, help="the UTC day, by when transactions were recorded")
+    sp.add_argument("--mapping", type=Path, default=None,
+                    help="account families -> GL accounts (TOML; default: services/closing/gl_mapping.toml)")
+    sp.add_argument("--out", type=Path, default=ROOT / ".local" / "gl")
+    sp.set_defaults(handler=gl_export)
     sp = sub.add_parser("report", help="balances, trial balance, counts and rejections")
     sp.add_argument("--top", type=positive, default=15)
     sp.set_defaults(handler=report)
@@ -113,6 +123,45 @@ def close(args) -> int:
     js, cs = day_close.write(closed, args.out)
     print(f"\nwritten: {js}  {cs}")
     return 0 if all(r["ties"] for r in closed["escrow_roll_forward"]) else 1
+
+
+def gl_export(args) -> int:
+    from services.adapters.postgres import closing as store
+    from services.closing import gl_export as gl
+    from services.reconciliation.files import utc_days
+
+    mapping = gl.load_mapping(args.mapping or gl.DEFAULT_MAPPING)
+    lo, hi = utc_days(args.date, args.date)
+    with _connect() as conn, conn.transaction():
+        export = gl.summarise(args.date, store.day_postings(conn, lo, hi), mapping)
+        gaps = gl.ties(export, gl.by_family(store.account_totals_before(conn, lo)),
+                       gl.by_family(store.account_totals_before(conn, hi)))
+        if gaps:
+            raise ConfigError(f"the export of {args.date} does not tie to the trial balance: {gaps[0]}")
+        csv_bytes, json_bytes = gl.render_csv(export), gl.render_json(export)
+        sums = hashlib.sha256(csv_bytes).hexdigest(), hashlib.sha256(json_bytes).hexdigest()
+        earlier = store.gl_exports_of(conn, args.date)
+        store.record_gl_export(conn, args.date, mapping.sha256, *sums,
+                               sum(len(e["lines"]) for e in export["entries"]), export["first_seq"], export["last_seq"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = args.out / f"gl-{args.date}.csv", args.out / f"gl-{args.date}.json"
+    paths[0].write_bytes(csv_bytes)
+    paths[1].write_bytes(json_bytes)
+    for e in export["entries"]:
+        print(f"{e['entry']}: {len(e['lines'])} lines, debits = credits = "
+              f"{format_minor(e['debit_minor'], e['currency'])}")
+        print(reports.table(("gl account", "name", "debit", "credit", "seqs"),
+                            [(x["gl_account"], x["gl_name"], format_minor(x["debit_minor"], e["currency"]),
+                              format_minor(x["credit_minor"], e["currency"]), f"{x['first_seq']}-{x['last_seq']}")
+                             for x in e["lines"]], right=(2, 3)))
+    if not export["entries"]:
+        print(f"nothing was recorded on {args.date}: empty entries")
+    print(f"ties to the trial balance; written: {paths[0]}  {paths[1]} (csv sha256 {sums[0][:16]}...)")
+    same = [x for x in earlier if x[0] == mapping.sha256]
+    if same:
+        verdict = "the same files as" if (same[-1][1], same[-1][2]) == sums else "DIFFERENT files from"
+        print(f"{verdict} the export of {same[-1][3]:%Y-%m-%d %H:%M:%S} with this mapping")
+    return 0
 
 
 def verify(args) -> int:
