@@ -125,3 +125,29 @@ def postings_of(conn: psycopg.Connection, event_id: str) -> list[tuple[str, str,
 
 def table_rows(conn: psycopg.Connection, table: str, order: str) -> list[tuple]:
     return conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()  # test-only, fixed names
+
+
+def day_messages(day, orders: int, sellers: int, seed: int) -> list[tuple[str, str, dict]]:
+    """A marketplace day and what follows it (refunds, disputes opened and resolved), as
+    (logical topic, record name, record), in that order."""
+    from services.simulators.storefront import after_sales, marketplace_day
+
+    captures = marketplace_day(day, orders, sellers, seed=seed)
+    later = after_sales(captures, seed=seed, release_at=datetime(2026, 12, 30, tzinfo=timezone.utc))
+    return ([(topics.ORDERS, "OrderCaptured", r) for r in captures]
+            + [(topics.REFUNDS, "RefundIssued", r) for r in later.refunds_in_escrow]
+            + [(topics.DISPUTES, "DisputeOpened", r) for r in later.disputes_opened]
+            + [(topics.DISPUTES, "DisputeResolved", r) for r in later.disputes_resolved])
+
+
+def posted_day(day, orders: int, sellers: int, seed: int) -> list:
+    """day_messages through the reference's rules in one batch: the transactions, in journal order."""
+    from services.domain.rules.capture import Policy
+    from services.posting.batch import Context, Inbound, apply_rules, decode
+
+    registry = SchemaRegistry.from_dir()
+    decoded = [decode(Inbound(t, 0, i, registry.encode(name, r)), registry, lambda x: x)
+               for i, (t, name, r) in enumerate(day_messages(day, orders, sellers, seed))]
+    out = apply_rules(decoded, Context(Policy(), {}, {}, {}))
+    assert not out.rejected and not out.parked
+    return [s.transaction for s in out.staged]

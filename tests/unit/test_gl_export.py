@@ -4,7 +4,7 @@ whatever order the postings come in, and an unmapped family or a bad mapping ref
 in one line."""
 
 import random
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 
@@ -12,9 +12,7 @@ from services.adapters.avro import SchemaRegistry
 from services.closing import gl_export as gl
 from services.domain.accounts import family_of
 from services.domain.errors import ConfigError
-from services.domain.rules.capture import Policy
-from services.posting.batch import Context, Inbound, apply_rules, decode
-from services.simulators.storefront import after_sales, marketplace_day
+from tests.helpers import posted_day
 
 REGISTRY = SchemaRegistry.from_dir()
 DAY = date(2026, 11, 21)
@@ -22,16 +20,7 @@ MAPPING = gl.load_mapping()
 
 
 def postings_of_a_day() -> list[tuple[int, str, str, int]]:
-    day = marketplace_day(DAY, 200, 12, seed=3)
-    later = after_sales(day, seed=3, release_at=datetime(2026, 12, 30, tzinfo=timezone.utc))
-    messages = [("marketplace.orders", "OrderCaptured", r) for r in day]
-    messages += [("marketplace.refunds", "RefundIssued", r) for r in later.refunds_in_escrow]
-    messages += [("marketplace.disputes", "DisputeOpened", r) for r in later.disputes_opened]
-    messages += [("marketplace.disputes", "DisputeResolved", r) for r in later.disputes_resolved]
-    decoded = [decode(Inbound(t, 0, i, REGISTRY.encode(name, r)), REGISTRY, lambda x: x)
-               for i, (t, name, r) in enumerate(messages)]
-    out = apply_rules(decoded, Context(Policy(), {}, {}, {}))
-    return [(seq, *p) for seq, s in enumerate(out.staged, 1) for p in s.transaction.postings]
+    return [(seq, *p) for seq, t in enumerate(posted_day(DAY, 200, 12, seed=3), 1) for p in t.postings]
 
 
 POSTINGS = postings_of_a_day()

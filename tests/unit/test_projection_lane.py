@@ -13,9 +13,7 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.journal_record import journal_record
 from services.domain.errors import PermanentError
 from services.domain.journal import PostedTransaction
-from services.domain.rules.capture import Policy
-from services.posting.batch import Context, Inbound, apply_rules, decode
-from services.simulators.storefront import after_sales, marketplace_day
+from tests.helpers import posted_day
 
 REGISTRY = SchemaRegistry.from_dir()
 ENCODE = REGISTRY.encoder("JournalTransaction")
@@ -25,18 +23,8 @@ NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
 
 def journal_of_a_day(orders: int = 400) -> list[bytes]:
     """A marketplace day's journal as the relay publishes it: captures, refunds, disputes."""
-    day = marketplace_day(date(2026, 11, 21), orders, 15, seed=4)
-    later = after_sales(day, seed=4, release_at=datetime(2026, 12, 30, tzinfo=timezone.utc))
-    messages = [("marketplace.orders", "OrderCaptured", r) for r in day]
-    messages += [("marketplace.refunds", "RefundIssued", r) for r in later.refunds_in_escrow]
-    messages += [("marketplace.disputes", "DisputeOpened", r) for r in later.disputes_opened]
-    messages += [("marketplace.disputes", "DisputeResolved", r) for r in later.disputes_resolved]
-    decoded = [decode(Inbound(t, 0, i, REGISTRY.encode(name, r)), REGISTRY, lambda x: x)
-               for i, (t, name, r) in enumerate(messages)]
-    out = apply_rules(decoded, Context(Policy(), {}, {}, {}))
-    assert not out.rejected and not out.parked
-    return [ENCODE(journal_record(PostedTransaction(seq, NOW, s.transaction)))
-            for seq, s in enumerate(out.staged, 1)]
+    return [ENCODE(journal_record(PostedTransaction(seq, NOW, t)))
+            for seq, t in enumerate(posted_day(date(2026, 11, 21), orders, 15, seed=4), 1)]
 
 
 VALUES = journal_of_a_day()
