@@ -1,5 +1,5 @@
 //! Avro binary reading and writing per schema, compiled: the program a schema makes
-//! (services/adapters/avro_codec.native_program) interpreted here.
+//! (services/adapters/avro_codec._Compiler.program) interpreted here.
 //!
 //! The Python functions avro_codec compiles are the reference. Here, any input the
 //! reference might treat otherwise is an error (ValueError), never a guess: the caller
@@ -7,13 +7,13 @@
 //! own words. So an error here costs time, never a different answer.
 
 use pyo3::exceptions::PyValueError;
-
-use crate::wire::{civil, days_from_civil, Input};
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList,
     PyLong, PyString, PyTimeAccess, PyTuple, PyTzInfoAccess,
 };
+
+use crate::wire::{civil, days_from_civil, Input};
 
 enum Node {
     Null,
@@ -34,12 +34,6 @@ struct Field {
     name: Py<PyString>,
     node: Node,
     default: Option<PyObject>, // the schema's default, written when the record has no such key
-}
-
-type Out<T> = Result<T, ()>;
-
-fn refuse<T>() -> Out<T> {
-    Err(())
 }
 
 fn build(program: &Bound<'_, PyAny>) -> PyResult<Node> {
@@ -87,10 +81,10 @@ fn build(program: &Bound<'_, PyAny>) -> PyResult<Node> {
 
 // -- reading -------------------------------------------------------------------------
 
-fn datetime_of<'py>(py: Python<'py>, millis: i64) -> Out<Bound<'py, PyAny>> {
+fn datetime_of<'py>(py: Python<'py>, millis: i64) -> Option<Bound<'py, PyAny>> {
     // datetime's range, years 1 to 9999, is well inside i64 milliseconds
     if !(-62_135_596_800_000..=253_402_300_799_999).contains(&millis) {
-        return refuse();
+        return None;
     }
     let (days, ms) = (millis.div_euclid(86_400_000), millis.rem_euclid(86_400_000));
     let (y, mo, d) = civil(days);
@@ -108,31 +102,28 @@ fn datetime_of<'py>(py: Python<'py>, millis: i64) -> Out<Bound<'py, PyAny>> {
         Some(&utc),
     )
     .map(|x| x.into_any())
-    .map_err(|_| ())
+    .ok()
 }
 
-fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAny>> {
-    Ok(match node {
+fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Option<Bound<'py, PyAny>> {
+    Some(match node {
         Node::Null => py.None().into_bound(py),
         Node::Boolean => {
-            let c = *r.b.get(r.i).ok_or(())?;
+            let c = *r.b.get(r.i)?;
             r.i += 1;
             if c > 1 {
-                return refuse();
+                return None;
             }
             PyBool::new_bound(py, c == 1).to_owned().into_any()
         }
-        Node::Int | Node::Long => r.long().ok_or(())?.into_py(py).into_bound(py),
-        Node::Str => {
-            PyString::new_bound(py, std::str::from_utf8(r.raw().ok_or(())?).map_err(|_| ())?)
-                .into_any()
-        }
-        Node::Bytes => PyBytes::new_bound(py, r.raw().ok_or(())?).into_any(),
-        Node::Millis => datetime_of(py, r.long().ok_or(())?)?,
+        Node::Int | Node::Long => r.long()?.into_py(py).into_bound(py),
+        Node::Str => PyString::new_bound(py, r.string()?).into_any(),
+        Node::Bytes => PyBytes::new_bound(py, r.raw()?).into_any(),
+        Node::Millis => datetime_of(py, r.long()?)?,
         Node::Enum(symbols) => {
-            let k = r.long().ok_or(())?;
+            let k = r.long()?;
             if k < 0 || k as usize >= symbols.len() {
-                return refuse();
+                return None;
             }
             symbols[k as usize].bind(py).clone().into_any()
         }
@@ -140,38 +131,38 @@ fn read<'py>(py: Python<'py>, node: &Node, r: &mut Input) -> Out<Bound<'py, PyAn
             let d = PyDict::new_bound(py);
             for f in fields {
                 let v = read(py, &f.node, r)?;
-                d.set_item(f.name.bind(py), v).map_err(|_| ())?;
+                d.set_item(f.name.bind(py), v).ok()?;
             }
             d.into_any()
         }
         Node::Array(items) => {
             let list = PyList::empty_bound(py);
-            let mut n = r.count().ok_or(())?;
+            let mut n = r.count()?;
             while n > 0 {
                 for _ in 0..n {
-                    list.append(read(py, items, r)?).map_err(|_| ())?;
+                    list.append(read(py, items, r)?).ok()?;
                 }
-                n = r.count().ok_or(())?;
+                n = r.count()?;
             }
             list.into_any()
         }
         Node::Map(values) => {
             let d = PyDict::new_bound(py);
-            let mut n = r.count().ok_or(())?;
+            let mut n = r.count()?;
             while n > 0 {
                 for _ in 0..n {
-                    let key = std::str::from_utf8(r.raw().ok_or(())?).map_err(|_| ())?;
+                    let key = r.string()?;
                     let v = read(py, values, r)?;
-                    d.set_item(key, v).map_err(|_| ())?;
+                    d.set_item(key, v).ok()?;
                 }
-                n = r.count().ok_or(())?;
+                n = r.count()?;
             }
             d.into_any()
         }
         Node::Union(branches) => {
-            let k = r.long().ok_or(())?;
+            let k = r.long()?;
             if k < 0 || k as usize >= branches.len() {
-                return refuse();
+                return None;
             }
             read(py, &branches[k as usize], r)?
         }
@@ -194,25 +185,25 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-fn long_of(v: &Bound<'_, PyAny>) -> Out<i64> {
+fn long_of(v: &Bound<'_, PyAny>) -> Option<i64> {
     if !v.is_instance_of::<PyLong>() {
-        return refuse();
+        return None;
     }
-    v.extract::<i64>().map_err(|_| ())
+    v.extract::<i64>().ok()
 }
 
 /// What _millis gives for a datetime: naive (taken as UTC) or aware (less its UTC offset).
-fn millis_of(v: &Bound<'_, PyAny>) -> Out<i64> {
+fn millis_of(v: &Bound<'_, PyAny>) -> Option<i64> {
     if v.is_instance_of::<PyLong>() {
-        return v.extract::<i64>().map_err(|_| ());
+        return v.extract::<i64>().ok();
     }
-    let dt = v.downcast::<PyDateTime>().map_err(|_| ())?;
+    let dt = v.downcast::<PyDateTime>().ok()?;
     let mut offset: i64 = 0; // microseconds east of UTC
     if let Some(tz) = dt.get_tzinfo_bound() {
         if !tz.is(&pyo3::types::timezone_utc_bound(v.py())) {
             // another zone (PostgreSQL's Etc/UTC, a fixed offset): its offset at that time
-            let delta = v.call_method0("utcoffset").map_err(|_| ())?;
-            let delta = delta.downcast::<PyDelta>().map_err(|_| ())?;
+            let delta = v.call_method0("utcoffset").ok()?;
+            let delta = delta.downcast::<PyDelta>().ok()?;
             offset = (delta.get_days() as i64 * 86_400 + delta.get_seconds() as i64) * 1_000_000
                 + delta.get_microseconds() as i64;
         }
@@ -226,7 +217,7 @@ fn millis_of(v: &Bound<'_, PyAny>) -> Out<i64> {
         + dt.get_second() as i64 * 1_000_000
         + dt.get_microsecond() as i64
         - offset;
-    Ok(micros.div_euclid(1000))
+    Some(micros.div_euclid(1000))
 }
 
 /// avro_codec._UNION_TESTS: whether v's Python type names this branch.
@@ -244,60 +235,60 @@ fn takes(node: &Node, v: &Bound<'_, PyAny>) -> bool {
     }
 }
 
-fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Out<()> {
+fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Option<()> {
     match node {
         Node::Null => {
             if !v.is_none() {
-                return refuse();
+                return None;
             }
         }
-        Node::Boolean => out.push(if v.is_truthy().map_err(|_| ())? { 1 } else { 0 }),
+        Node::Boolean => out.push(if v.is_truthy().ok()? { 1 } else { 0 }),
         Node::Int => {
             let n = long_of(v)?;
             if i32::try_from(n).is_err() {
-                return refuse();
+                return None;
             }
             put_long(out, n);
         }
         Node::Long => put_long(out, long_of(v)?),
         Node::Str => {
-            let s = v.downcast::<PyString>().map_err(|_| ())?;
-            put_bytes(out, s.to_str().map_err(|_| ())?.as_bytes());
+            let s = v.downcast::<PyString>().ok()?;
+            put_bytes(out, s.to_str().ok()?.as_bytes());
         }
         Node::Bytes => {
             if let Ok(b) = v.downcast::<PyBytes>() {
                 put_bytes(out, b.as_bytes());
             } else {
-                let b = v.downcast::<PyByteArray>().map_err(|_| ())?;
+                let b = v.downcast::<PyByteArray>().ok()?;
                 put_bytes(out, &b.to_vec());
             }
         }
         Node::Millis => put_long(out, millis_of(v)?),
         Node::Enum(symbols) => {
-            let s = v.downcast::<PyString>().map_err(|_| ())?;
-            let s = s.to_str().map_err(|_| ())?;
+            let s = v.downcast::<PyString>().ok()?;
+            let s = s.to_str().ok()?;
             let k = symbols
                 .iter()
                 .position(|x| x.bind(v.py()).to_str().map(|x| x == s).unwrap_or(false));
-            put_long(out, k.ok_or(())? as i64);
+            put_long(out, k? as i64);
         }
         Node::Record(fields) => {
             if !v.is_exact_instance_of::<PyDict>() {
-                return refuse();
+                return None;
             }
-            let d = v.downcast::<PyDict>().map_err(|_| ())?;
+            let d = v.downcast::<PyDict>().ok()?;
             for f in fields {
-                match d.get_item(f.name.bind(v.py())).map_err(|_| ())? {
+                match d.get_item(f.name.bind(v.py())).ok()? {
                     Some(x) => write(&f.node, &x, out)?,
                     None => match &f.default {
                         Some(default) => write(&f.node, default.bind(v.py()), out)?,
-                        None => return refuse(),
+                        None => return None,
                     },
                 }
             }
         }
         Node::Array(items) => {
-            let n = v.len().map_err(|_| ())?;
+            let n = v.len().ok()?;
             if let Ok(list) = v.downcast::<PyList>() {
                 if n > 0 {
                     put_long(out, n as i64);
@@ -313,15 +304,15 @@ fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Out<()> {
                     }
                 }
             } else {
-                return refuse();
+                return None;
             }
             out.push(0);
         }
         Node::Map(values) => {
             if !v.is_exact_instance_of::<PyDict>() {
-                return refuse();
+                return None;
             }
-            let d = v.downcast::<PyDict>().map_err(|_| ())?;
+            let d = v.downcast::<PyDict>().ok()?;
             if !d.is_empty() {
                 put_long(out, d.len() as i64);
                 for (k, x) in d.iter() {
@@ -332,12 +323,12 @@ fn write(node: &Node, v: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Out<()> {
             out.push(0);
         }
         Node::Union(branches) => {
-            let k = branches.iter().position(|b| takes(b, v)).ok_or(())?;
+            let k = branches.iter().position(|b| takes(b, v))?;
             put_long(out, k as i64);
             write(&branches[k], v, out)?;
         }
     }
-    Ok(())
+    Some(())
 }
 
 /// One schema's reader and writer.
@@ -368,8 +359,8 @@ impl AvroCodec {
             return Err(PyValueError::new_err("offset past the end"));
         }
         match read(py, &self.root, &mut r) {
-            Ok(v) => Ok((v, r.i)),
-            Err(()) => Err(PyValueError::new_err("the reference reads this")),
+            Some(v) => Ok((v, r.i)),
+            None => Err(PyValueError::new_err("the reference reads this")),
         }
     }
 
@@ -383,8 +374,8 @@ impl AvroCodec {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(prefix);
         match write(&self.root, record, &mut out) {
-            Ok(()) => Ok(PyBytes::new_bound(py, &out)),
-            Err(()) => Err(PyValueError::new_err("the reference writes this")),
+            Some(()) => Ok(PyBytes::new_bound(py, &out)),
+            None => Err(PyValueError::new_err("the reference writes this")),
         }
     }
 }
