@@ -6,7 +6,7 @@ While one batch is written (by a writer thread: PostgreSQL's time, spent without
 GIL), the next is decoded and folded in memory on the position the batch in flight will
 leave. The write checks that position under its lock; if the read models stand anywhere
 else (the batch before was not written, another worker moved them), the batch is folded
-again there from its records, as a batch was before the overlap. So what is written is
+again there from its messages, as a batch was before the overlap. So what is written is
 always the fold of exactly the records after the stored position."""
 
 from __future__ import annotations
@@ -67,10 +67,8 @@ class Folded:
 
 class ProjectionWorker:
     def __init__(self, consumer: Consumer, conn: psycopg.Connection, registry: SchemaRegistry,
-                 journal_topic: str, batch_max: int, batch_timeout_s: float, overlap: bool = True,
-                 native_lane: bool = True):
-        """overlap: fold the next batch while a writer thread writes this one; native_lane:
-        captures folded by the compiled lane (projections/lane.py)."""
+                 journal_topic: str, batch_max: int, batch_timeout_s: float, native_lane: bool = True):
+        """native_lane: captures folded by the compiled lane (projections/lane.py)."""
         self.consumer = consumer
         self.conn = conn
         self.registry = registry
@@ -80,7 +78,7 @@ class ProjectionWorker:
         self.totals = Totals()
         self.idle = IdleClock(None)
         self.position: int | None = None  # the last seq written or in flight (None: read it)
-        self.writer = WriteBehind() if overlap else None
+        self.writer = WriteBehind()  # writes a batch while the next is folded
         self.lane = lane_fingerprint(registry, native_lane)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -139,15 +137,12 @@ class ProjectionWorker:
 
     def submit(self, f: Folded) -> None:
         self.drain()
-        if self.writer is None:
-            self.write(f)
-        else:
-            self.writer.submit(self.write, f)
+        self.writer.submit(self.write, f)
 
     def drain(self) -> None:
         """Wait for the batch in flight; its error, if any, is raised here (the worker is
         then built again, or stops: runloop.reconnecting)."""
-        taken = self.writer.take() if self.writer is not None else None
+        taken = self.writer.take()
         if taken is not None and taken[1] is not None:
             self.position = None
             raise taken[1]
@@ -155,11 +150,12 @@ class ProjectionWorker:
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
         self.idle = IdleClock(idle_exit_s)
         self.consumer.subscribe([self.topic], on_assign=self._on_assign)
-        if self.writer is not None:
-            # The writer thread asks for the GIL back after each round trip to PostgreSQL,
-            # while this thread folds; at CPython's 5 ms switch interval it waits that long
-            # each time (a batch makes tens of round trips). 0.5 ms: 12,100 -> 14,000 txn/s.
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # The writer thread asks for the GIL back after each round trip to PostgreSQL, while
+        # this thread folds; at CPython's 5 ms switch interval it waits that long each time
+        # (a batch makes tens of round trips). 0.5 ms: 12,100 -> 14,000 txn/s. Restored on
+        # the way out (a worker run inside another program, as the tests do).
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             while not stop.requested:
                 msgs = checked(self.consumer.consume(num_messages=self.batch_max, timeout=self.batch_timeout_s))
@@ -174,8 +170,8 @@ class ProjectionWorker:
                                       started))
             self.drain()
         finally:
-            if self.writer is not None:
-                self.writer.close()
+            self.writer.close()
             self.consumer.close()
+            sys.setswitchinterval(switch_interval)
         log.info("projection_worker_stopped", **vars(self.totals))
         return self.totals

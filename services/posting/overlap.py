@@ -14,6 +14,11 @@ checks that the batch still fits what is stored (`StaleBatch` otherwise)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -24,7 +29,6 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.posting.batch import Decoded, Inbound, RejectedMessage, decode_value, finish_decode
 from services.posting.lane import CaptureLane
-from services.runtime import helper
 
 log = structlog.get_logger()
 
@@ -81,7 +85,8 @@ class DecodeAhead:
             answers = self._helper.submit(_decode_values, [m.value for m in batch])
             return lambda: self._finish(batch, answers.result())
         if len(batch) >= self.min_batch:  # starting takes a moment: this batch is decoded here meanwhile
-            self._helper = helper.spawn(self.registry)
+            self._helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=_start_helper, initargs=(os.getpid(), self.registry))
             self._helper.submit(_decode_values, [])
             log.info("decoder_helper_started")
         answers_here = [decode_value(m.value, self.registry) for m in batch]
@@ -98,10 +103,27 @@ class DecodeAhead:
             self._lane_thread.shutdown(wait=True, cancel_futures=True)
 
 
+_registry: SchemaRegistry | None = None
+
+
+def _start_helper(parent: int, registry: SchemaRegistry) -> None:
+    global _registry
+    _registry = registry
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="orphan-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _decode_values(values: list[bytes | None]) -> list[tuple]:
     """In the helper: decode_value's plain tuples, which pickle cheaply."""
-    registry = helper.registry()
-    return [decode_value(v, registry) for v in values]
+    if _registry is None:
+        raise RuntimeError("the decoder helper was not started with a schema registry")
+    return [decode_value(v, _registry) for v in values]
 
 
 class WriteBehind:

@@ -32,7 +32,7 @@ def formatted(rows: Sequence[tuple]) -> Formatted:
     """The rows' COPY text, by the compiled extension when it takes their values (text,
     64-bit integers, None, datetimes); else None, for psycopg to format them."""
     try:
-        return Formatted(rows, copy_text(list(rows)) if copy_text is not None else None)
+        return Formatted(rows, copy_text(rows) if copy_text is not None and rows else None)
     except TypeError:  # a row that is not a tuple
         return Formatted(rows, None)
 
@@ -80,6 +80,8 @@ def add_deltas(conn: psycopg.Connection, table: str, keys: Sequence[str], added:
 
 def _copy(cp: psycopg.Copy, rows: Sequence[tuple] | Formatted) -> None:
     """The rows as COPY text: formatted already, by the extension, or by psycopg."""
+    if not rows:
+        return
     if not isinstance(rows, Formatted):
         rows = formatted(rows)
     if rows.text is not None:
