@@ -55,6 +55,8 @@ def load_mapping(path: Path = DEFAULT_MAPPING) -> Mapping:
         accounts = tuple(GLAccount(str(e["family"]), str(e["gl"]), str(e["name"])) for e in entries)
     except FileNotFoundError:
         raise ConfigError(f"no such GL mapping file: {path}") from None
+    except OSError as e:  # a directory, no permission
+        raise ConfigError(f"cannot read the GL mapping file {path}: {e.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
         raise ConfigError(f"{path} is not a GL mapping ([[account]] entries of family, gl and name): "
                           f"{type(e).__name__}: {e}".replace("\n", " ")) from None

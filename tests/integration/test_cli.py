@@ -18,6 +18,8 @@ def splitbook(*args, env=None):
     (["simulate", "--orders", "-3"], "must be positive"),
     (["simulate", "--date", "yesterday"], "is not a date"),
     (["balances", "--format", "xml"], "invalid choice"),
+    (["close", "--date", "9999-12-31"], "past the last day a report can cover"),
+    (["gl", "export", "--date", "9999-12-31"], "past the last day a report can cover"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_cli_argument_is_one_readable_line(args, message):

@@ -76,6 +76,8 @@ def test_an_unmapped_family_and_a_bad_mapping_file_are_one_line(tmp_path):
         assert "\n" not in str(e.value)
     with pytest.raises(ConfigError, match="no such GL mapping file"):
         gl.load_mapping(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError, match="cannot read the GL mapping file .*: Is a directory"):
+        gl.load_mapping(tmp_path)
 
 
 def test_the_default_mapping_maps_every_family_the_ledger_makes():

@@ -4,7 +4,7 @@ types (each a readable one-line error), and the worker loop."""
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from services.domain.errors import ConfigError
 from services.entrypoints import bootstrap
@@ -30,9 +30,13 @@ def positive(value: str) -> int:
 
 def day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        d = date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if d == date.max:  # a day's reports run to the start of the next, which this one has not
+        last = date.max - timedelta(days=1)
+        raise argparse.ArgumentTypeError(f"{value!r} is past the last day a report can cover ({last})")
+    return d
 
 
 def instant(value: str) -> datetime:
