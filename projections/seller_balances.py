@@ -1,5 +1,5 @@
 """seller_balances: what each seller has in escrow, payable, in flight, paid out,
-withheld and on hold, per currency."""
+withheld, on hold and in reserve, per currency."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from services.adapters.postgres.read_models import add_deltas, formatted
 from services.domain import accounts
 from services.domain.journal import PAYOUT_KINDS, TxKind
 
-COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold")
-_ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD = 0, 1, 2, 3, 4, 5
+COLUMNS = ("escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold", "reserve")  # (the compiled lane's width)
+_ESCROW, _PAYABLE, _IN_FLIGHT, _PAID_OUT, _WITHHELD, _ON_HOLD, _RESERVE = 0, 1, 2, 3, 4, 5, 6
 # Transaction metadata that attributes shared accounts (tax, dispute holds) to sellers.
 _ATTRIBUTED = (("withholding", _WITHHELD, 1), ("withholding_clawback", _WITHHELD, -1), ("hold", _ON_HOLD, 1))
 _ATTRIBUTED_KEYS = frozenset(key for key, _col, _sign in _ATTRIBUTED)
 
 
 def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
-    """(seller_id, currency) -> [escrow, payable, in_flight, paid_out, withheld, on_hold, last seq]."""
+    """(seller_id, currency) -> [escrow, payable, in_flight, paid_out, withheld, on_hold, reserve, last seq]."""
     out: dict[tuple[str, str], list[int]] = {}
     width = len(COLUMNS) + 1
     for r in records:
@@ -54,6 +54,8 @@ def fold(records: Iterable[JournalRecord]) -> dict[tuple[str, str], list[int]]:
                 col = _ESCROW
             elif seller := accounts.payable_seller(account):
                 col = _PAYABLE
+            elif seller := accounts.reserve_seller(account):
+                col = _RESERVE
             else:
                 continue
             key = (seller, x["currency"])

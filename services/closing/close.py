@@ -7,7 +7,9 @@ day's activity occurred on earlier dates.
 
 Trial balance at the end of the day; escrow roll-forward (opening + captured -
 released - refunded - disputed = closing, checked against the closing balance);
-payout liability; dispute holds; fee yield by gateway; open exceptions by reason.
+reserve roll-forward (opening + held at release - released after the period - drawn
+to cover negative payables +/- adjustments = closing); payout liability (with what
+reserves hold); dispute holds; fee yield by gateway; open exceptions by reason.
 Printed as tables and written as JSON and CSV."""
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
 
     opening = store.balances_before(conn, lo, "order:%:escrow:%")
     closing = store.balances_before(conn, hi, "order:%:escrow:%")
-    moves = store.escrow_moves(conn, lo, hi)
+    moves = store.moves(conn, lo, hi, "order:%:escrow:%")
     roll = []
     for cur in sorted(set(opening) | set(closing) | {c for _, c in moves}):
         captured = moves.get((TxKind.CAPTURE, cur), 0)
@@ -51,12 +53,15 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
                      "refunded": refunded, "disputed_net": disputed, "closing": closing.get(cur, 0),
                      "ties": expected == closing.get(cur, 0)})
 
+    reserves = _reserve_roll_forward(conn, lo, hi)
+
     payables = store.payables_before(conn, hi)
     in_flight = store.balances_before(conn, hi, "payout:%:in_flight")
     holds = store.balances_before(conn, hi, "order:%:dispute:hold")
+    held = {r["currency"]: r["closing"] for r in reserves}
     liability = [{"currency": c, "payable_owed": payables.get(c, (0, 0))[0], "seller_debt": payables.get(c, (0, 0))[1],
-                  "in_flight": in_flight.get(c, 0), "dispute_holds": holds.get(c, 0)}
-                 for c in sorted(set(payables) | set(in_flight) | set(holds))]
+                  "reserves": held.get(c, 0), "in_flight": in_flight.get(c, 0), "dispute_holds": holds.get(c, 0)}
+                 for c in sorted(set(payables) | set(in_flight) | set(holds) | set(held))]
 
     fees = [{"gateway": g, "currency": c, "captures": n, "gross": gross, "fee": fee,
              "fee_bp": round(10_000 * fee / gross, 1) if gross else 0.0}
@@ -65,8 +70,28 @@ def compute(conn: psycopg.Connection, day: date) -> dict:
             for k, c, n, v, first in store.late_activity(conn, lo, hi)]
     open_exceptions = [{"reason_code": r, "count": n} for r, n in store.open_exceptions(conn)]
     return {"date": day.isoformat(), "trial_balance": trial, "escrow_roll_forward": roll,
-            "payout_liability": liability, "fee_yield": fees, "late_activity": late,
+            "reserve_roll_forward": reserves, "payout_liability": liability, "fee_yield": fees, "late_activity": late,
             "open_exceptions": open_exceptions}
+
+
+def _reserve_roll_forward(conn: psycopg.Connection, lo, hi) -> list[dict]:
+    """Per currency: what the sellers' reserves held at the start of the day, what releases
+    put in, what reserve releases and payout batches (covering negative payables) took,
+    adjustments, and what they hold at its end (checked)."""
+    opening = store.balances_before(conn, lo, "seller:%:reserve")
+    closing = store.balances_before(conn, hi, "seller:%:reserve")
+    moved = store.moves(conn, lo, hi, "seller:%:reserve")
+    out = []
+    for cur in sorted(set(opening) | set(closing) | {c for _, c in moved}):
+        row = {"currency": cur, "opening": opening.get(cur, 0), "held": moved.get((TxKind.RELEASE, cur), 0),
+               "released": -moved.get((TxKind.RESERVE_RELEASE, cur), 0),
+               "drawn": -moved.get((TxKind.PAYOUT_BATCH, cur), 0),
+               "adjusted": sum(v for (k, c), v in moved.items() if c == cur and k not in (
+                   TxKind.RELEASE, TxKind.RESERVE_RELEASE, TxKind.PAYOUT_BATCH)),
+               "closing": closing.get(cur, 0)}
+        row["ties"] = row["opening"] + row["held"] - row["released"] - row["drawn"] + row["adjusted"] == row["closing"]
+        out.append(row)
+    return out
 
 
 def render(close: dict) -> str:
@@ -81,10 +106,16 @@ def render(close: dict) -> str:
         [(r["currency"], *(m(r[k], r["currency"]) for k in ("opening", "captured", "released", "refunded",
                                                             "disputed_net", "closing")), "yes" if r["ties"] else "NO")
          for r in close["escrow_roll_forward"]], right=range(1, 7)))
+    parts.append("Reserve roll-forward\n\n" + (table(
+        ("currency", "opening", "+ held", "- released", "- drawn", "+ adjusted", "closing", "ties"),
+        [(r["currency"], *(m(r[k], r["currency"]) for k in ("opening", "held", "released", "drawn", "adjusted",
+                                                            "closing")), "yes" if r["ties"] else "NO")
+         for r in close["reserve_roll_forward"]], right=range(1, 7)) if close["reserve_roll_forward"] else "(none)"))
     parts.append("Payout liability and holds\n\n" + table(
-        ("currency", "payable owed", "seller debt", "in flight", "dispute holds"),
-        [(r["currency"], *(m(r[k], r["currency"]) for k in ("payable_owed", "seller_debt", "in_flight", "dispute_holds")))
-         for r in close["payout_liability"]], right=(1, 2, 3, 4)))
+        ("currency", "payable owed", "seller debt", "reserves", "in flight", "dispute holds"),
+        [(r["currency"], *(m(r[k], r["currency"]) for k in ("payable_owed", "seller_debt", "reserves", "in_flight",
+                                                            "dispute_holds")))
+         for r in close["payout_liability"]], right=(1, 2, 3, 4, 5)))
     parts.append("Fee yield by gateway (captures of the day)\n\n" + table(
         ("gateway", "currency", "captures", "gross", "fee", "fee bp"),
         [(r["gateway"], r["currency"], r["captures"], m(r["gross"], r["currency"]), m(r["fee"], r["currency"]),

@@ -80,6 +80,10 @@ def seller_payable(seller_id: str) -> str:
     return f"seller:{seller_id}:payable"
 
 
+def seller_reserve(seller_id: str) -> str:
+    return f"seller:{seller_id}:reserve"
+
+
 def payout_in_flight(batch_id: str) -> str:
     return f"payout:{batch_id}:in_flight"
 
@@ -173,6 +177,16 @@ def payable_seller(account: str) -> str | None:
     return None
 
 
+def reserve_seller(account: str) -> str | None:
+    """'seller:S:reserve' -> S."""
+    if not account.startswith("seller:"):
+        return None
+    parts = account.split(":")
+    if len(parts) == 3 and parts[0] == "seller" and parts[2] == "reserve":
+        return parts[1]
+    return None
+
+
 def escrow_seller_of(account: str) -> str | None:
     """'order:O:escrow:seller:S' -> S."""
     if ":escrow:seller:" not in account:  # (most accounts, answered without parsing)
@@ -182,8 +196,8 @@ def escrow_seller_of(account: str) -> str | None:
 
 
 def seller_of(account: str) -> str | None:
-    """The seller a payable or a seller escrow account belongs to."""
-    return payable_seller(account) or escrow_seller_of(account)
+    """The seller a payable, a reserve or a seller escrow account belongs to."""
+    return payable_seller(account) or reserve_seller(account) or escrow_seller_of(account)
 
 
 def family_of(account: str) -> str:

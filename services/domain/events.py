@@ -104,12 +104,15 @@ class SellerProfileUpdated(NamedTuple):
     legal_name: str | None = None  # schema v2: the payee, as the bank knows them
     tax_document: str | None = None  # schema v2: CPF or CNPJ
     bank_account: BankAccount | None = None  # schema v2: where the payouts go
+    reserve_rate_bp: int = 0  # schema v3: share of the net held in seller:{s}:reserve at release
+    reserve_period_days: int = 0  # schema v3: how long each reserved amount is held
 
     @classmethod
     def from_record(cls, r: dict) -> "SellerProfileUpdated":
         return cls(r["event_id"], r["occurred_at"], r["seller_id"], r["withholding_rate_bp"], r["payout_minimum"],
                    r["payout_hold"], r.get("bank_account_ref"), r.get("legal_name"), r.get("tax_document"),
-                   BankAccount.from_record(r.get("bank_account")))
+                   BankAccount.from_record(r.get("bank_account")), r.get("reserve_rate_bp", 0),
+                   r.get("reserve_period_days", 0))
 
     @property
     def can_be_paid(self) -> bool:
@@ -131,6 +134,24 @@ class ReleaseEscrow(NamedTuple):
     @classmethod
     def from_record(cls, r: dict) -> "ReleaseEscrow":
         return cls(r["event_id"], r["occurred_at"], r["order_id"])
+
+
+class ReleaseReserve(NamedTuple):
+    """A command from the reserve scheduler: release what seller_id's reserve in currency
+    holds beyond the amounts still within their period as of occurred_at."""
+
+    event_id: str
+    occurred_at: datetime
+    seller_id: str
+    currency: str
+
+    @classmethod
+    def from_record(cls, r: dict) -> "ReleaseReserve":
+        return cls(r["event_id"], r["occurred_at"], r["seller_id"], r["currency"])
+
+    @property
+    def order_id(self) -> None:
+        return None
 
 
 class CreatePayoutBatch(NamedTuple):

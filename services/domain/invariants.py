@@ -4,8 +4,8 @@ rejected, never posted. The database enforces 1, 5 and 6 again on its own.
 1. Every transaction balances: sum(debits) = sum(credits), per currency.
 2. At capture: sum(escrow credited) = amount captured, and pool + fee = amount.
 3. An escrow account (and a dispute hold) never goes below zero.
-4. Per seller: payable + in_flight + paid_out = released share - withholding
-   - claw-backs - disputes after release.             (payouts, issue 4)
+4. Per seller: payable + reserve + in_flight + paid_out = released share - withholding
+   - claw-backs - disputes after release.             (payouts, issue 4; reserves, 16)
 5. Every transaction references its source (order_id, batch_id or event_id).
 6. The journal is append-only (database trigger; corrections are new transactions).
 """

@@ -36,6 +36,7 @@ class TxKind(StrEnum):
     PAYOUT_RETURN = "payout_return"
     GATEWAY_DEPOSIT = "gateway_deposit"
     ADJUSTMENT = "adjustment"
+    RESERVE_RELEASE = "reserve_release"
 
 
 REFUND_KINDS = frozenset({TxKind.REFUND, TxKind.REFUND_AFTER_RELEASE})

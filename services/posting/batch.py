@@ -20,6 +20,7 @@ from services.domain.batch_state import BatchState
 from services.domain.errors import NoOp, Park, Reason, Rejected
 from services.domain.events import SellerProfileUpdated
 from services.domain.order_state import OrderState
+from services.domain.reserve_state import ReserveState
 from services.domain.rules.capture import Policy
 from services.posting.lane import CaptureLane, LaneCapture
 from services.posting.registry import BY_NAME, EventType
@@ -65,6 +66,7 @@ class Context:
     profiles: dict[str, list[SellerProfileUpdated]]  # per seller, by occurred_at
     batches: dict[str, BatchState] = field(default_factory=dict)
     payables: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> seller -> payable
+    reserves: dict[str, dict[str, ReserveState]] = field(default_factory=dict)  # currency -> seller -> reserve
     # captures the lane staged (services/posting/lane.py), their orders' states not folded yet
     lane_orders: dict[str, LaneCapture] = field(default_factory=dict)
     lane: CaptureLane | None = None
@@ -105,6 +107,22 @@ class Context:
             out[s] = p.withholding_rate_bp if p else self.policy.default_withholding_bp
         return out
 
+    def reserve_terms(self, sellers, as_of: datetime) -> dict[str, tuple[int, int]]:
+        """seller -> (reserve rate bp, period days) in force at as_of, for those with a reserve."""
+        out = {}
+        for s in sellers:
+            p = self.profile_at(s, as_of)
+            if p is not None and p.reserve_rate_bp:
+                out[s] = (p.reserve_rate_bp, p.reserve_period_days)
+        return out
+
+    def reserve(self, currency: str, seller: str) -> ReserveState:
+        book = self.reserves.setdefault(currency, {})
+        state = book.get(seller)
+        if state is None:
+            state = book[seller] = ReserveState(seller, currency)
+        return state
+
     def observe(self, txn) -> None:
         """Keep the loaded state current with a transaction just staged."""
         if type(txn) is LaneCapture:  # a new order's capture: folded when a rule asks for it
@@ -114,6 +132,9 @@ class Context:
             self.order(txn.order_id).apply(txn)
         if txn.batch_id:
             self.batch(txn.batch_id).apply(txn)
+        if self.reserves:  # loaded only for a reserve release or a payout batch
+            for seller in {s for a, c, _ in txn.postings if c in self.reserves and (s := accounts.reserve_seller(a))}:
+                self.reserve(txn.postings[0].currency, seller).apply(txn)
         if not self.payables:  # loaded only for a payout batch
             return
         for account, currency, amount in txn.postings:

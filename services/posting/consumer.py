@@ -214,9 +214,18 @@ class PostingConsumer:
                     for d in decoded if Needs.PAYABLES in d.type.needs}
         for book in payables.values():
             sellers |= set(book)
+        as_of: dict[str, object] = {}  # currency -> the earliest as-of time the batch's commands ask about
+        for d in decoded:
+            if isinstance(d, Decoded) and Needs.RESERVES in d.type.needs:
+                as_of[d.event.currency] = min(as_of.get(d.event.currency, d.event.occurred_at), d.event.occurred_at)
+                sellers.add(getattr(d.event, "seller_id", None) or "")
+        reserves = {c: journal.reserves(conn, c, t) for c, t in as_of.items()}
+        for book in reserves.values():
+            sellers |= set(book)
+        sellers.discard("")
         known = {s: carry.profiles[s] for s in sellers if s in carry.profiles}
         known.update(profiles.load(conn, sorted(sellers - known.keys())))
-        return Context(self.policy, digests, orders, known, batches, payables, lane=self.lane)
+        return Context(self.policy, digests, orders, known, batches, payables, reserves, lane=self.lane)
 
     def _unpark(self, ctx: Context, outcome: Outcome) -> None:
         """Retry parked events (earlier ones, and this batch's) whose orders got what they
@@ -256,7 +265,8 @@ class PostingConsumer:
         flight = self.overlap.in_flight.outcome
         if flight.parked or flight.settled:
             return True
-        return any(isinstance(d, Decoded) and Needs.PAYABLES in d.type.needs for d in decoded)
+        return any(isinstance(d, Decoded) and not d.type.needs.isdisjoint((Needs.PAYABLES, Needs.RESERVES))
+                   for d in decoded)
 
     def submit(self, p: Prepared) -> None:
         """Hand the batch to the writer thread, or write it here (with one connection)."""

@@ -23,6 +23,7 @@ from services.domain.rules.payouts import (handle_create_payout_batch, handle_pa
 from services.domain.rules.profiles import handle_seller_profile_updated
 from services.domain.rules.refunds import handle_refund_issued
 from services.domain.rules.release import handle_release_escrow
+from services.domain.rules.reserves import handle_release_reserve
 
 
 class Needs(Enum):
@@ -32,6 +33,8 @@ class Needs(Enum):
     SELLER_PROFILES = "the profiles of the order's sellers, or of event.seller_id"
     BATCH = "the payout batch's transactions (event.batch_id)"
     PAYABLES = "every seller's payable in event.currency (read after the batch before is written)"
+    RESERVES = ("every seller's reserve in event.currency, with the amounts still within their period at"
+                " event.occurred_at (read after the batch before is written)")
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,20 @@ def _capture(e: events.OrderCaptured, ctx) -> Transaction:
 
 def _release(e: events.ReleaseEscrow, ctx) -> Transaction:
     state = ctx.order(e.order_id)
-    return handle_release_escrow(e, state, ctx.withholding_bp(state.sellers_in_escrow(), e.occurred_at))
+    sellers = state.sellers_in_escrow()
+    return handle_release_escrow(e, state, ctx.withholding_bp(sellers, e.occurred_at),
+                                 ctx.reserve_terms(sellers, e.occurred_at))
+
+
+def _release_reserve(e: events.ReleaseReserve, ctx) -> Transaction:
+    return handle_release_reserve(e, ctx.reserve(e.currency, e.seller_id), ctx.profile_at(e.seller_id, e.occurred_at))
 
 
 def _create_payout_batch(e: events.CreatePayoutBatch, ctx) -> Transaction:
     payables = ctx.payables.get(e.currency, {})
     profiles = {s: ctx.profile_at(s, e.occurred_at) for s in payables}
-    return handle_create_payout_batch(e, ctx.batch(e.batch_id), payables, profiles)
+    reserves = {s: r.balance for s, r in ctx.reserves.get(e.currency, {}).items()}
+    return handle_create_payout_batch(e, ctx.batch(e.batch_id), payables, profiles, reserves)
 
 
 _TYPES = [
@@ -80,8 +90,11 @@ _TYPES = [
     # A release is the same command whatever as-of time the scheduler stamped on it.
     EventType(events.ReleaseEscrow, topics.COMMANDS, _release, frozenset({Needs.ORDER, Needs.SELLER_PROFILES}),
               identity=lambda e: repr((e.event_id, e.order_id))),
+    EventType(events.ReleaseReserve, topics.COMMANDS, _release_reserve,
+              frozenset({Needs.RESERVES, Needs.SELLER_PROFILES}),
+              identity=lambda e: repr((e.event_id, e.seller_id, e.currency))),
     EventType(events.CreatePayoutBatch, topics.COMMANDS, _create_payout_batch,
-              frozenset({Needs.BATCH, Needs.PAYABLES, Needs.SELLER_PROFILES}),
+              frozenset({Needs.BATCH, Needs.PAYABLES, Needs.RESERVES, Needs.SELLER_PROFILES}),
               identity=lambda e: repr((e.event_id, e.batch_id, e.currency))),
     EventType(events.SettleGatewayDeposit, topics.COMMANDS, lambda e, ctx: handle_settle_gateway_deposit(e)),
     # The same adjustment, whoever approved it last.

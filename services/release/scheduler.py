@@ -47,8 +47,12 @@ def run_once(settings: Settings, conn: psycopg.Connection, producer: Producer, r
 
 def run_forever(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
                 clock: Callable[[], datetime], interval_s: float, stop: Stop) -> None:
+    """Every interval: escrow past its window, then reserves past their period (reserves.py)."""
+    from services.release import reserves
+
     while not stop.requested:
         run_once(settings, conn, producer, registry, clock())
+        reserves.run_once(settings, conn, producer, registry, clock())
         deadline = time.monotonic() + interval_s
         while not stop.requested and time.monotonic() < deadline:
             time.sleep(min(0.5, interval_s))

@@ -30,6 +30,7 @@ RELAY_SEQ = Gauge("splitbook_relay_last_seq", "the last journal sequence the rel
 PROJECTED = Counter("splitbook_projection_transactions", "journal transactions the projection worker applied")
 PROJECTION_SEQ = Gauge("splitbook_projection_last_seq", "the last journal sequence in the read models")
 RELEASES = Counter("splitbook_release_commands", "ReleaseEscrow commands the release scheduler published")
+RESERVE_RELEASES = Counter("splitbook_reserve_release_commands", "ReleaseReserve commands the release scheduler published")
 PAYOUT_BATCHES = Counter("splitbook_payout_batches_asked", "CreatePayoutBatch commands the payout scheduler published")
 
 

@@ -39,14 +39,15 @@ def render(headers: Sequence[str], rows: Sequence[Sequence], fmt: str, right: Se
     return table(headers, [["" if c is None else c for c in r] for r in rows], right)
 
 
-SELLER_COLUMNS = ("seller_id", "currency", "escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold", "as_of_seq")
+SELLER_COLUMNS = ("seller_id", "currency", "escrow", "payable", "in_flight", "paid_out", "withheld", "on_hold", "reserve",
+                  "as_of_seq")
 
 
 def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> str:
     rows = store.seller_balances(conn, top)
     if fmt == "table":
         rows = [(s, c, *(format_minor(v, c) for v in vals), seq) for s, c, *vals, seq in rows]
-    return render(SELLER_COLUMNS, rows, fmt, right=range(2, 9))
+    return render(SELLER_COLUMNS, rows, fmt, right=range(2, 10))
 
 
 def trial_balance(conn: psycopg.Connection, fmt: str = "table") -> tuple[str, bool]:

@@ -1,8 +1,8 @@
 """A seller's statement from the journal: opening balance, every movement (capture
-share, release, withholding, refund, dispute, payout with its bank reference) and a
-running balance, closing balance. Balance = escrow + on hold + payable + in flight:
-everything the marketplace owes the seller and has not paid out. It ties out to
-seller_balances."""
+share, release, withholding, reserve held, reserve released or drawn on, refund,
+dispute, payout with its bank reference) and a running balance, closing balance.
+Balance = escrow + on hold + payable + reserve + in flight: everything the marketplace
+owes the seller and has not paid out. It ties out to seller_balances."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from services.adapters.postgres import reporting as store
 from services.domain.money import format_minor
 from services.statements import reports
 
-COLUMNS = ("escrow", "on_hold", "payable", "in_flight", "paid_out")
+COLUMNS = ("escrow", "on_hold", "payable", "reserve", "in_flight", "paid_out")
 
 
 @dataclass
@@ -40,16 +40,19 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
         for account, amount in zip(accounts, amounts):
             if account == f"seller:{seller}:payable":
                 d["payable"] -= amount
+            elif account == f"seller:{seller}:reserve":
+                d["reserve"] -= amount
             elif account.endswith(f":escrow:seller:{seller}") and account.startswith("order:"):
                 d["escrow"] -= amount
         hold = md.get("hold", {}).get(seller)
         if hold:
             d["on_hold"] += int(hold)
-        ref = order_id or batch_id or ""
+        ref = order_id or batch_id or (f"as of {md['as_of'][:10]}" if kind == "reserve_release" else "")
         rows = []
         if kind == "payout_batch":
             d["in_flight"] += int(md["lines"].get(seller, 0))
-            rows.append(Movement(seq, at, "payout batch", ref, d))
+            covered = seller in md.get("covered", {})
+            rows.append(Movement(seq, at, "reserve covers payable" if covered else "payout batch", ref, d))
         elif kind == "payout_confirmation":
             settled = md["settled"].get(seller)
             failed = md["failed"].get(seller)
@@ -67,12 +70,18 @@ def movements(conn: psycopg.Connection, seller: str) -> dict[str, list[Movement]
                 rows.append(Movement(seq, at, "payout returned", f"{ref} reason {back[1] or '?'}", d))
         elif kind == "release":
             w = int(md.get("withholding", {}).get(seller, 0))
-            d["payable"] += w
+            r = d["reserve"]
+            d["payable"] += w + r
+            d["reserve"] = 0
             rows.append(Movement(seq, at, "release", ref, d))
             if w:
                 rows.append(Movement(seq, at, "withholding", ref, {**dict.fromkeys(COLUMNS, 0), "payable": -w}))
+            if r:
+                until = md["reserve"][seller][1][:10]
+                rows.append(Movement(seq, at, "reserve held", f"{ref} until {until}",
+                                     {**dict.fromkeys(COLUMNS, 0), "payable": -r, "reserve": r}))
         else:
-            label = {"capture": "capture share", "refund": "refund (in escrow)",
+            label = {"capture": "capture share", "refund": "refund (in escrow)", "reserve_release": "reserve released",
                      "refund_after_release": "refund (claw-back)", "dispute_opened": "dispute opened",
                      "dispute_resolved": f"dispute {md.get('outcome', 'resolved')}"}.get(kind, kind)
             rows.append(Movement(seq, at, label, ref, d))
@@ -123,4 +132,4 @@ def render(conn: psycopg.Connection, seller: str, start: date, end: date, curren
 
 
 def render_table(headers, rows, fmt="table"):
-    return reports.render(headers, rows, fmt, right=range(4, 10))
+    return reports.render(headers, rows, fmt, right=range(4, 11))

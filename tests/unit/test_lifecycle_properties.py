@@ -1,10 +1,11 @@
-"""Property: any interleaving of captures, releases, refunds, disputes and profile
-updates — including refunds beyond what is held and events before their capture —
-keeps every invariant after every step, rejected events change no balance, and the
-read models' fold equals balances recomputed from the journal."""
+"""Property: any interleaving of captures, releases, refunds, disputes, profile
+updates (with rolling reserves), reserve releases and payout batches — including
+refunds beyond what is held and events before their capture — keeps every invariant
+after every step, rejected events change no balance, and the read models' fold equals
+balances recomputed from the journal."""
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck
 from hypothesis import event as tally
@@ -16,8 +17,8 @@ from projections.lane import fold_batch, lane_fingerprint
 from services.adapters.avro import SchemaRegistry
 from services.adapters.journal_record import journal_record
 from services.domain.accounts import natural_balance
-from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
-                                    RefundLine, ReleaseEscrow, SellerProfileUpdated)
+from services.domain.events import (CaptureLine, CreatePayoutBatch, DisputeOpened, DisputeResolved, OrderCaptured,
+                                    RefundIssued, RefundLine, ReleaseEscrow, ReleaseReserve, SellerProfileUpdated)
 from services.domain.invariants import check_balanced
 from services.domain.journal import PostedTransaction
 from services.domain.rules.capture import Policy
@@ -37,7 +38,7 @@ class MemoryLedger:
     """The posting consumer's batch logic with an in-memory journal and parking lot."""
 
     def __init__(self):
-        self.ctx = Context(Policy(), {}, {}, {})
+        self.ctx = Context(Policy(), {}, {}, {}, payables={"BRL": {}}, reserves={"BRL": {}})  # kept current
         self.journal = []
         self.parked: dict[int, Decoded] = {}
 
@@ -82,7 +83,10 @@ op = st.one_of(
     st.tuples(st.just("dispute"), st.sampled_from(ORDERS), st.integers(1, 80_000)),
     st.tuples(st.just("resolve"), st.sampled_from(ORDERS), st.sampled_from(["won", "lost"]), st.integers(0, 500)),
     st.tuples(st.just("release"), st.sampled_from(ORDERS), st.integers(-2, 5)),
-    st.tuples(st.just("profile"), st.sampled_from(SELLERS), st.integers(0, 2_000)),
+    st.tuples(st.just("profile"), st.sampled_from(SELLERS), st.integers(0, 2_000),
+              st.sampled_from([0, 0, 500, 2_500, 10_000]), st.integers(1, 20)),
+    st.tuples(st.just("reserve"), st.sampled_from(SELLERS), st.integers(0, 60)),
+    st.tuples(st.just("payout"), st.just(None)),
 )
 
 
@@ -107,7 +111,13 @@ def make_event(o, n, disputes):
         return "DisputeResolved", DisputeResolved(f"res_{n}", at, did, target, o[2], o[3])
     if kind == "release":
         return "ReleaseEscrow", ReleaseEscrow(f"release:{target}", DUE + timedelta(days=o[2]), target)
-    return "SellerProfileUpdated", SellerProfileUpdated(f"prof_{n}", T0, target, o[2], 0, False, None)
+    if kind == "reserve":
+        return "ReleaseReserve", ReleaseReserve(f"reserve_{n}", DUE + timedelta(days=o[2]), target, "BRL")
+    if kind == "payout":
+        return "CreatePayoutBatch", CreatePayoutBatch(f"batch_{n}", DUE + timedelta(days=1), f"PB_{n}", "2026-02-10",
+                                                      "BRL")
+    return "SellerProfileUpdated", SellerProfileUpdated(f"prof_{n}", T0, target, o[2], 0, False, f"B_{target}",
+                                                        reserve_rate_bp=o[3], reserve_period_days=o[4])
 
 
 def natural(account, total):
@@ -123,7 +133,8 @@ def check_read_models(ledger: MemoryLedger) -> None:
     for (seller, cur), row in sellers.items():
         escrow = sum(-v for (a, c), v in bal.items() if c == cur and a.endswith(f":escrow:seller:{seller}"))
         payable = -bal.get((f"seller:{seller}:payable", cur), 0)
-        assert (row[0], row[1]) == (escrow, payable)
+        reserve = -bal.get((f"seller:{seller}:reserve", cur), 0)
+        assert (row[0], row[1], row[6]) == (escrow, payable, reserve)
     for oid, row in order_escrow.fold(posted).items():
         d = dict(zip(order_escrow.ADDED, row["d"]))
         for part in ("seller", "shipping", "platform"):
@@ -171,4 +182,33 @@ def test_any_interleaving_keeps_every_invariant_after_every_step(ops, rnd):
         for (_a, cur), total in bal.items():
             per_currency[cur] += total
         assert all(v == 0 for v in per_currency.values())  # the books balance as a whole
+        check_reserves(ledger, staged)
         check_read_models(ledger)
+
+
+# invariant 4's right-hand side: what moves a seller's money between the seller and the outside
+_OWED_KINDS = frozenset({"release", "refund_after_release", "dispute_opened", "dispute_resolved", "adjustment"})
+
+
+def check_reserves(ledger: MemoryLedger, staged) -> None:
+    """Reserves never go below zero; a reserve release leaves exactly the amounts still
+    within their period (or what coverings left of them); invariant 4 per seller."""
+    bal = ledger.balances()
+    for seller in SELLERS:
+        reserve = -bal.get((f"seller:{seller}:reserve", "BRL"), 0)
+        assert reserve >= 0
+        for s in staged:
+            t = s.transaction
+            if t.kind == "reserve_release" and t.metadata["seller_id"] == seller:
+                tally("posted a reserve release")
+                holds = [(datetime.fromisoformat(u), int(a)) for r in ledger.journal if r.kind == "release"
+                         for x, (a, u) in r.metadata.get("reserve", {}).items() if x == seller]
+                assert reserve <= sum(a for u, a in holds if u > t.occurred_at)  # only what its period frees
+            if t.kind == "payout_batch" and seller in t.metadata.get("covered", {}):
+                tally("a payout batch covered a negative payable")
+        lhs = -sum(bal.get((f"{prefix}{seller}{suffix}", "BRL"), 0) for prefix, suffix in (
+            ("seller:", ":payable"), ("seller:", ":reserve")))
+        in_flight = sum(int(t.metadata["lines"].get(seller, 0)) for t in ledger.journal if t.kind == "payout_batch")
+        rhs = -sum(x.amount_minor for t in ledger.journal if t.kind in _OWED_KINDS for x in t.postings
+                   if x.account in (f"seller:{seller}:payable", f"seller:{seller}:reserve"))
+        assert lhs + in_flight == rhs  # invariant 4 (nothing is confirmed here: in flight, never paid out)

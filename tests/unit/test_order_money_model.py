@@ -13,7 +13,13 @@ pool). Its spec, in full:
   what refunds returned of it;
 - refund before release: the named escrow parts, each within what it holds;
 - release: escrow per seller -> payable + withholding (half-even of the seller's rate),
-  platform -> take rate, shipping -> shipping payable;
+  platform -> take rate, shipping -> shipping payable; of what the payable part gets,
+  the seller's reserve rate (half-even) sits in the seller's reserve account until the
+  release's time + the reserve period;
+- reserve release as of t: the reserve account gives the payable account what it holds
+  beyond the amounts whose period ends after t (nothing for a seller on hold);
+- payout batch: a negative payable is covered from the reserve (at most what it holds),
+  then every positive payable goes to the batch's in-flight account;
 - refund after release: a seller's share comes from that seller's payable and
   withholding in proportion to what is left of them (half-even; a refund of all that is
   left takes exactly that), the platform fee from the take rate, shipping from the
@@ -28,13 +34,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from services.domain.events import (CaptureLine, DisputeOpened, DisputeResolved, OrderCaptured, RefundIssued,
-                                    RefundLine, ReleaseEscrow, SellerProfileUpdated)
+from services.domain.events import (CaptureLine, CreatePayoutBatch, DisputeOpened, DisputeResolved, OrderCaptured,
+                                    RefundIssued, RefundLine, ReleaseEscrow, ReleaseReserve, SellerProfileUpdated)
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, apply_rules, digest
 from services.posting.registry import BY_NAME
@@ -65,9 +72,16 @@ def pro_rata(amount: int, lefts: list[int]) -> list[int]:
     return shares
 
 
+class Reserve(NamedTuple):
+    rate_bp: int
+    days: int
+
+
 class Model:
-    def __init__(self, sellers: list[str], rates: dict[str, int]):
+    def __init__(self, sellers: list[str], rates: dict[str, int], reserves: dict[str, Reserve] | None = None):
         self.sellers, self.rates = sellers, rates
+        self.reserves = reserves or {}
+        self.holds: list[tuple[str, datetime, int]] = []  # (seller, held until, amount)
         self.books: Counter = Counter()  # account -> debits - credits
         self.escrow: dict[str, int] = {}  # account -> what it holds
         self.left: dict[str, int] = {}  # after release: part -> what is still there
@@ -148,7 +162,7 @@ class Model:
         self.pool_out += total
         return True
 
-    def release(self) -> bool:
+    def release(self, at: datetime | None = None) -> bool:
         if self.released or any(d is not None for d in self.disputes.values()):
             return False
         if not any(self.escrow.values()):
@@ -167,7 +181,35 @@ class Model:
                 self.left[kind] += held
         for part, v in self.left.items():
             self.books[self.account(part)] -= v
+        for s in self.sellers:
+            rate, days = self.reserves.get(s, Reserve(0, 0))
+            r = half_even(self.left.get(f"payable:{s}", 0) * rate, 10_000)
+            if r:
+                self._move({f"seller:{s}:payable": r, f"seller:{s}:reserve": -r})
+                self.holds.append((s, at + timedelta(days=days), r))
         self.escrow = dict.fromkeys(self.escrow, 0)
+        return True
+
+    def release_reserve(self, seller: str, at: datetime) -> bool:
+        held = -self.books[f"seller:{seller}:reserve"]
+        locked = sum(r for s, until, r in self.holds if s == seller and until > at)
+        if held - locked <= 0:
+            return False
+        self._move({f"seller:{seller}:reserve": held - locked, f"seller:{seller}:payable": -(held - locked)})
+        return True
+
+    def payout_batch(self, batch_id: str) -> bool:
+        payables = {s: -self.books[f"seller:{s}:payable"] for s in self.sellers}
+        lines = {s: p for s, p in payables.items() if p > 0}
+        if not lines:
+            return False
+        for s, p in payables.items():
+            held = -self.books[f"seller:{s}:reserve"]
+            if p < 0 < held:
+                c = min(-p, held)
+                self._move({f"seller:{s}:reserve": c, f"seller:{s}:payable": -c})
+        for s, p in lines.items():
+            self._move({f"seller:{s}:payable": p, f"payout:{batch_id}:in_flight": -p})
         return True
 
     def open(self, dispute_id: str, amount: int) -> bool:
@@ -224,7 +266,7 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.ctx = Context(Policy(), {}, {}, {})
+        self.ctx = Context(Policy(), {}, {}, {}, payables={"BRL": {}}, reserves={"BRL": {}})  # kept current
         self.n = 0
         self.ledger: Counter = Counter()
         self.sent: list[tuple[str, object]] = []  # what posted, to deliver again
@@ -249,15 +291,19 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     @initialize(lines=st.lists(st.tuples(st.integers(1, 60_000), st.integers(0, 30)), min_size=1, max_size=3),
                 rates=st.lists(st.sampled_from([0, 1, 250, 333, 5_000, 9_999, 10_000]), min_size=3, max_size=3),
+                reserves=st.lists(st.tuples(st.sampled_from([0, 0, 1, 1_000, 3_333, 10_000]), st.integers(1, 60)),
+                                  min_size=3, max_size=3),
                 shipping=st.sampled_from([0, 1, 999, 2_000]), fee=st.integers(0, 700))
-    def capture(self, lines, rates, shipping, fee):
+    def capture(self, lines, rates, reserves, shipping, fee):
         self.sellers = [f"S_{i}" for i in range(1, len(lines) + 1)]
         rate = dict(zip(self.sellers, rates))
+        reserve = {s: Reserve(*r) for s, r in zip(self.sellers, reserves)}
         for s in self.sellers:
-            self._post("SellerProfileUpdated", SellerProfileUpdated(f"prof_{s}", T0 - timedelta(days=1), s, rate[s],
-                                                                    0, False, f"B_{s}"))
+            self._post("SellerProfileUpdated", SellerProfileUpdated(
+                f"prof_{s}", T0 - timedelta(days=1), s, rate[s], 0, False, f"B_{s}",
+                reserve_rate_bp=reserve[s].rate_bp, reserve_period_days=reserve[s].days))
         cl = [(s, amount, amount * pct // 100) for s, (amount, pct) in zip(self.sellers, lines)]
-        self.model = Model(self.sellers, rate)
+        self.model = Model(self.sellers, rate, reserve)
         amount = sum(a for _, a, _ in cl) + shipping
         event = OrderCaptured("cap_O_1", T0, OID, "card", "BRL", amount, min(fee, amount), shipping,
                               tuple(CaptureLine(s, f"I_{s}", a, f) for s, a, f in cl))
@@ -288,9 +334,25 @@ class OrderLifecycle(RuleBasedStateMachine):
 
     @rule()
     def release(self):
-        event = ReleaseEscrow(f"release:{OID}:{self.n}", self._at(), OID)
+        at = self._at()
+        event = ReleaseEscrow(f"release:{OID}:{self.n}", at, OID)
         posted = self._post("ReleaseEscrow", event)
-        assert posted == self.model.release()
+        assert posted == self.model.release(at)
+
+    @rule(data=st.data(), days=st.integers(0, 70))
+    def release_reserve(self, data, days):
+        s = data.draw(st.sampled_from(self.sellers))
+        at = self._at() + timedelta(days=days)
+        posted = self._post("ReleaseReserve", ReleaseReserve(f"reserve_{self.n}", at, s, "BRL"))
+        assert posted == self.model.release_reserve(s, at)
+        assert not self.rejected
+
+    @rule()
+    def payout_batch(self):
+        batch = f"PB_{self.n}"
+        event = CreatePayoutBatch(f"batch_{self.n}", self._at(), batch, "2026-02-10", "BRL")
+        assert self._post("CreatePayoutBatch", event) == self.model.payout_batch(batch)
+        assert not self.rejected
 
     @rule(data=st.data())
     def open_dispute(self, data):
@@ -351,6 +413,10 @@ class OrderLifecycle(RuleBasedStateMachine):
         if hasattr(self, "model"):
             assert self.model.pool_out <= self.model.captured
             assert all(v >= 0 for v in self.model.left.values())
+
+    @invariant()
+    def a_reserve_never_goes_below_zero(self):
+        assert all(v <= 0 for a, v in self.ledger.items() if a.endswith(":reserve"))
 
 
 OrderLifecycle.TestCase.settings = settings(max_examples=400, stateful_step_count=20, deadline=None,

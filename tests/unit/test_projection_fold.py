@@ -16,7 +16,7 @@ def posted():
 
 
 def test_seller_escrow_is_the_sellers_share_of_the_capture():
-    assert seller_balances.fold(posted()) == {("S_114", "BRL"): [16000, 0, 0, 0, 0, 0, 1]}
+    assert seller_balances.fold(posted()) == {("S_114", "BRL"): [16000, 0, 0, 0, 0, 0, 0, 1]}
 
 
 def test_order_escrow_holds_the_whole_captured_amount():

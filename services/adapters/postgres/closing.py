@@ -24,12 +24,13 @@ def account_totals_before(conn: psycopg.Connection, when: datetime) -> list[tupl
         " JOIN journal_transactions t USING (seq) WHERE t.recorded_at < %s GROUP BY 1, 2", (when,))]
 
 
-def escrow_moves(conn: psycopg.Connection, lo: datetime, hi: datetime) -> dict[tuple[str, str], int]:
-    """(kind, currency) -> what transactions of that kind recorded in [lo, hi) added to escrow."""
+def moves(conn: psycopg.Connection, lo: datetime, hi: datetime, like: str) -> dict[tuple[str, str], int]:
+    """(kind, currency) -> what transactions of that kind recorded in [lo, hi) added to the
+    (liability) accounts LIKE `like`."""
     return {(k, c): int(v) for k, c, v in conn.execute(
         "SELECT t.kind, p.currency, -sum(p.amount_minor) FROM journal_postings p JOIN journal_transactions t USING (seq)"
-        " WHERE p.account LIKE 'order:%%:escrow:%%' AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2",
-        (lo, hi))}
+        " WHERE p.account LIKE %s AND t.recorded_at >= %s AND t.recorded_at < %s GROUP BY 1, 2",
+        (like, lo, hi))}
 
 
 def payables_before(conn: psycopg.Connection, when: datetime) -> dict[str, tuple[int, int]]:

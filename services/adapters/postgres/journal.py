@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 import psycopg
@@ -16,6 +17,7 @@ from services.adapters.postgres.chain import GENESIS
 from services.adapters.postgres.chain import head as chain_head
 from services.adapters.postgres.chain import link_lines, posting_lines
 from services.domain.journal import Posting, Transaction, TxKind
+from services.domain.reserve_state import ReserveState
 
 WRITER_LOCK_KEY = 0x5B1171  # the single-writer lock, held for each batch's transaction
 
@@ -193,6 +195,25 @@ def payables(conn: psycopg.Connection, currency: str) -> dict[str, int]:
         "SELECT account, -sum(amount_minor) FROM journal_postings WHERE account LIKE 'seller:%%'"
         " AND account LIKE 'seller:%%:payable' AND currency = %s GROUP BY account", (currency,))
     return {account.split(":")[1]: int(balance) for account, balance in rows}
+
+
+def reserves(conn: psycopg.Connection, currency: str, as_of: datetime) -> dict[str, ReserveState]:
+    """seller_id -> their reserve in currency: its balance, and the amounts releases put in
+    it whose period ends after as_of (journal_release_reserves indexes those releases)."""
+    out: dict[str, ReserveState] = {}
+    for account, balance in conn.execute(
+            "SELECT account, -sum(amount_minor) FROM journal_postings WHERE account LIKE 'seller:%%'"
+            " AND account LIKE 'seller:%%:reserve' AND currency = %s GROUP BY account", (currency,)):
+        seller = account.split(":")[1]
+        out[seller] = ReserveState(seller, currency, int(balance))
+    for seller, amount, until in conn.execute(
+            "SELECT r.key, (r.value->>0)::bigint, (r.value->>1)::timestamptz FROM journal_transactions t"
+            " CROSS JOIN LATERAL jsonb_each((t.metadata->>'reserve')::jsonb) r"
+            " WHERE t.kind = 'release' AND t.metadata ? 'reserve' AND (r.value->>1)::timestamptz > %s"
+            " AND EXISTS (SELECT 1 FROM journal_postings p WHERE p.seq = t.seq AND p.currency = %s)"
+            " ORDER BY t.seq", (as_of, currency)):
+        out.setdefault(seller, ReserveState(seller, currency)).holds.append((until, int(amount)))
+    return out
 
 
 def _transactions_by(conn: psycopg.Connection, column: str, ids: Sequence[str]) -> dict[str, list[Transaction]]:

@@ -17,7 +17,7 @@ def _all(conn: psycopg.Connection, sql: str, params: tuple = ()) -> list[dict]:
 
 
 def seller_balances(conn: psycopg.Connection, seller_id: str) -> list[dict]:
-    return _all(conn, "SELECT currency, escrow, on_hold, payable, in_flight, paid_out, withheld, as_of_seq"
+    return _all(conn, "SELECT currency, escrow, on_hold, payable, reserve, in_flight, paid_out, withheld, as_of_seq"
                       " FROM seller_balances WHERE seller_id = %s ORDER BY currency", (seller_id,))
 
 
@@ -90,7 +90,7 @@ def adjustments(conn: psycopg.Connection, status: str | None) -> list[dict]:
 def dashboard(conn: psycopg.Connection) -> dict:
     """What the console's first page shows: money held per currency, today's activity, the queue."""
     money = _all(conn, "SELECT currency, sum(escrow) AS escrow, sum(on_hold) AS on_hold, sum(payable) AS payable,"
-                       " sum(in_flight) AS in_flight, sum(paid_out) AS paid_out FROM seller_balances"
+                       " sum(reserve) AS reserve, sum(in_flight) AS in_flight, sum(paid_out) AS paid_out FROM seller_balances"
                        " GROUP BY currency ORDER BY currency")
     today = conn.execute("SELECT count(*) FROM journal_transactions WHERE recorded_at >= date_trunc('day', now())"
                          ).fetchone()[0]

@@ -10,7 +10,7 @@ from services.adapters import metadata
 
 def seller_balances(conn: psycopg.Connection, top: int) -> list[tuple]:
     return conn.execute(
-        "SELECT seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, as_of_seq"
+        "SELECT seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, reserve, as_of_seq"
         " FROM seller_balances ORDER BY escrow DESC, seller_id LIMIT %s", (top,)
     ).fetchall()
 
@@ -61,11 +61,11 @@ def seller_movements(conn: psycopg.Connection, seller: str) -> list[tuple]:
         "SELECT t.seq, t.occurred_at, t.kind, t.order_id, t.batch_id, t.metadata,"
         " array_agg(p.account ORDER BY p.ctid), array_agg(p.currency ORDER BY p.ctid), array_agg(p.amount_minor ORDER BY p.ctid)"
         " FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.seq IN ("
-        "  SELECT seq FROM journal_postings WHERE account LIKE 'seller:%%' AND account = %s"
+        "  SELECT seq FROM journal_postings WHERE account LIKE 'seller:%%' AND account IN (%s, %s)"
         "  UNION SELECT seq FROM journal_postings WHERE account LIKE %s"
         "  UNION SELECT seq FROM journal_transactions WHERE kind IN ('dispute_resolved', 'payout_confirmation')"
         "   AND metadata::text LIKE %s)"
         " GROUP BY t.seq ORDER BY t.seq",
-        (f"seller:{seller}:payable", f"order:%:escrow:seller:{seller}", f"%{seller}%"),
+        (f"seller:{seller}:payable", f"seller:{seller}:reserve", f"order:%:escrow:seller:{seller}", f"%{seller}%"),
     ).fetchall()
     return [(seq, at, kind, oid, bid, metadata.decode(md), *rest) for seq, at, kind, oid, bid, md, *rest in rows]

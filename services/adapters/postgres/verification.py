@@ -46,14 +46,15 @@ INVARIANT_SQL = {
     "3 no escrow account or dispute hold below zero": (
         "SELECT account, currency, -sum(amount_minor) FROM journal_postings WHERE account LIKE 'order:%%'"
         " GROUP BY account, currency HAVING sum(amount_minor) > 0 LIMIT 5"),
-    "4 per seller, payable + in flight + paid out = released - withheld - claw-backs - disputes": (
+    "4 per seller, payable + reserve + in flight + paid out = released - withheld - claw-backs - disputes": (
         "WITH rhs AS (SELECT split_part(p.account, ':', 2) AS seller_id, p.currency, -sum(p.amount_minor) AS expected"
-        "  FROM journal_postings p JOIN journal_transactions t USING (seq) WHERE p.account LIKE 'seller:%%:payable'"
+        "  FROM journal_postings p JOIN journal_transactions t USING (seq) WHERE p.account LIKE 'seller:%%'"
+        "  AND (p.account LIKE 'seller:%%:payable' OR p.account LIKE 'seller:%%:reserve')"
         "  AND t.kind IN ('release', 'refund_after_release', 'dispute_opened', 'dispute_resolved', 'adjustment')"
         "  GROUP BY 1, 2)"
-        " SELECT s.seller_id, s.currency, s.payable + s.in_flight + s.paid_out, coalesce(r.expected, 0)"
+        " SELECT s.seller_id, s.currency, s.payable + s.reserve + s.in_flight + s.paid_out, coalesce(r.expected, 0)"
         " FROM seller_balances s LEFT JOIN rhs r USING (seller_id, currency)"
-        " WHERE s.payable + s.in_flight + s.paid_out <> coalesce(r.expected, 0) LIMIT 5"),
+        " WHERE s.payable + s.reserve + s.in_flight + s.paid_out <> coalesce(r.expected, 0) LIMIT 5"),
     "7 money leaves an order only once: refunds and lost chargebacks <= what it captured": (
         "WITH cap AS (SELECT t.order_id, sum(p.amount_minor) FILTER (WHERE p.amount_minor > 0) AS captured"
         "  FROM journal_transactions t JOIN journal_postings p USING (seq) WHERE t.kind = 'capture' GROUP BY 1),"
@@ -87,7 +88,8 @@ def append_only_triggers_enabled(conn: psycopg.Connection) -> int:
 
 
 READ_MODELS = {
-    "seller_balances": ("seller_id, currency", "seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, as_of_seq"),
+    "seller_balances": ("seller_id, currency", "seller_id, currency, escrow, payable, in_flight, paid_out, withheld, on_hold, reserve,"
+                                       " as_of_seq"),
     "order_escrow": ("order_id", "order_id, currency, captured, escrow_seller, escrow_shipping, escrow_platform,"
                                  " released, refunded, disputed, status, release_due_at, as_of_seq"),
     "account_balances": ("account, currency", "account, currency, debits, credits, balance, as_of_seq"),

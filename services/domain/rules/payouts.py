@@ -3,18 +3,20 @@
 The ledger makes the batch from what it posted: every seller whose payable is
 positive, at least their minimum, not on hold and with a bank account moves to
 payout:{batch}:in_flight in one transaction. The bank's confirmation then settles
-lines to ops:pool:payouts or returns failed ones to the seller's payable."""
+lines to ops:pool:payouts or returns failed ones to the seller's payable. A batch also
+covers each negative payable it finds from the seller's reserve (rules/reserves.py)."""
 
 from __future__ import annotations
 
 from services.domain import accounts
 from services.domain.batch_state import BatchState
-from services.domain.bounds import RESULTS_MAX
+from services.domain.bounds import POSTINGS_MAX, RESULTS_MAX
 from services.domain.errors import NoOp, Reason, Rejected
 from services.domain.events import CreatePayoutBatch, PayoutBatchConfirmed, PayoutReturned, SellerProfileUpdated
 from services.domain.invariants import check_transaction
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
 from services.domain.money import is_currency
+from services.domain.rules.reserves import cover
 
 
 def eligible(payable: int, profile: SellerProfileUpdated | None) -> bool:
@@ -23,8 +25,13 @@ def eligible(payable: int, profile: SellerProfileUpdated | None) -> bool:
 
 
 def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payables: dict[str, int],
-                               profiles: dict[str, SellerProfileUpdated | None]) -> Transaction:
-    """payables: seller -> payable balance in cmd.currency; profiles: the one in force."""
+                               profiles: dict[str, SellerProfileUpdated | None],
+                               reserves: dict[str, int] | None = None) -> Transaction:
+    """payables: seller -> payable balance in cmd.currency; profiles: the one in force;
+    reserves: seller -> reserve balance in cmd.currency. The transaction pays the lines
+    (Dr payable, Cr in_flight) and covers negative payables (Dr reserve, Cr payable;
+    metadata "covered"); with no line to pay nothing is posted, and the covering waits
+    for the next batch that pays someone."""
     if not accounts.is_valid_id(cmd.batch_id):
         raise Rejected(Reason.INVALID_FIELD, f"batch_id {cmd.batch_id!r} is not a usable id")
     if not is_currency(cmd.currency):
@@ -39,9 +46,14 @@ def handle_create_payout_batch(cmd: CreatePayoutBatch, batch: BatchState, payabl
     cur = cmd.currency
     postings = [debit(accounts.seller_payable(s), cur, amount) for s, amount in lines.items()]
     postings.append(credit(accounts.payout_in_flight(cmd.batch_id), cur, sum(lines.values())))
+    covered = cover(payables, reserves or {}, profiles)
+    room = (POSTINGS_MAX - len(postings)) // 2  # the journal's bound; the rest is covered by the next batch
+    covered = dict(list(covered.items())[:room])
+    for s, amount in covered.items():
+        postings += [debit(accounts.seller_reserve(s), cur, amount), credit(accounts.seller_payable(s), cur, amount)]
+    metadata = {"batch_date": cmd.batch_date, "lines": lines, **({"covered": covered} if covered else {})}
     txn = Transaction(transaction_id_for(cmd.event_id), TxKind.PAYOUT_BATCH, cmd.event_id, cmd.occurred_at,
-                      tuple(postings), batch_id=cmd.batch_id,
-                      metadata={"batch_date": cmd.batch_date, "lines": lines})
+                      tuple(postings), batch_id=cmd.batch_id, metadata=metadata)
     check_transaction(txn)
     return txn
 

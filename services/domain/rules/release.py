@@ -1,8 +1,10 @@
 """ReleaseEscrow: the escrow window has passed, the order's escrow becomes the sellers'
-payables (less withholding at each seller's rate), the platform's revenue and the
-carrier's payable."""
+payables (less withholding at each seller's rate, and less the share a seller's rolling
+reserve holds for its period), the platform's revenue and the carrier's payable."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from services.domain import accounts
 from services.domain.errors import NoOp, Reason, Rejected
@@ -13,10 +15,13 @@ from services.domain.order_state import OrderState
 from services.domain.rules.common import finish, require_capture, require_id
 
 
-def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp: dict[str, int]) -> Transaction:
+def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp: dict[str, int],
+                          reserves: dict[str, tuple[int, int]] | None = None) -> Transaction:
     """Dr escrow:seller:{s}, Cr seller:{s}:payable + ops:tax:withholding (the seller's
-    rate in force at cmd.occurred_at); Dr escrow:platform, Cr revenue; Dr escrow:shipping,
-    Cr ops:payable:shipping."""
+    rate in force at cmd.occurred_at) + seller:{s}:reserve (reserves: seller -> (rate bp,
+    period days) in force then; the reserve takes its rate of the net, half-even, and
+    holds it until cmd.occurred_at + the period); Dr escrow:platform, Cr revenue;
+    Dr escrow:shipping, Cr ops:payable:shipping."""
     require_id("order_id", cmd.order_id)
     require_capture(state, "release")
     if state.is_released:
@@ -29,6 +34,7 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
     cur = state.currency
     postings: list[Posting] = []
     withheld: dict[str, int] = {}
+    reserved: dict[str, list] = {}
     for account, held in state.escrow().items():
         if held <= 0:
             continue
@@ -38,8 +44,14 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
             seller = part.seller_id
             w = div_half_even(held * withholding_bp.get(seller, 0), 10_000)
             withheld[seller] = w
-            if held - w:
-                postings.append(credit(accounts.seller_payable(seller), cur, held - w))
+            rate, days = (reserves or {}).get(seller, (0, 0))
+            r = div_half_even((held - w) * rate, 10_000)
+            if r:
+                until = cmd.occurred_at + timedelta(days=days)
+                reserved[seller] = [r, until.isoformat()]
+                postings.append(credit(accounts.seller_reserve(seller), cur, r))
+            if held - w - r:
+                postings.append(credit(accounts.seller_payable(seller), cur, held - w - r))
             if w:
                 postings.append(credit(accounts.TAX_WITHHOLDING, cur, w))
         elif part.part == "platform":
@@ -48,6 +60,7 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
             postings.append(credit(accounts.PAYABLE_SHIPPING, cur, held))
     if not postings:
         raise NoOp(f"order {state.order_id} holds nothing in escrow")
+    metadata = {"withholding": withheld, **({"reserve": reserved} if reserved else {})}
     txn = Transaction(transaction_id_for(cmd.event_id), TxKind.RELEASE, cmd.event_id, cmd.occurred_at, tuple(postings),
-                      order_id=state.order_id, metadata={"withholding": (withheld)})
+                      order_id=state.order_id, metadata=metadata)
     return finish(state, txn)

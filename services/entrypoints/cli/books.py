@@ -122,7 +122,7 @@ def close(args) -> int:
     print(day_close.render(closed))
     js, cs = day_close.write(closed, args.out)
     print(f"\nwritten: {js}  {cs}")
-    return 0 if all(r["ties"] for r in closed["escrow_roll_forward"]) else 1
+    return 0 if all(r["ties"] for r in closed["escrow_roll_forward"] + closed["reserve_roll_forward"]) else 1
 
 
 def gl_export(args) -> int:

@@ -1,5 +1,5 @@
-"""splitbook release | release-scheduler: ReleaseEscrow commands for orders whose escrow
-window has passed."""
+"""splitbook release | release-reserves | release-scheduler: ReleaseEscrow commands for
+orders whose escrow window has passed, ReleaseReserve for reserves past their period."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ def register(sub) -> None:
     sp = sub.add_parser("release", help="publish ReleaseEscrow for every order whose escrow window has passed")
     sp.add_argument("--as-of", type=instant, default=None, help="the time to release as of (ISO 8601), default now")
     sp.set_defaults(handler=release)
-    sp = sub.add_parser("release-scheduler", help="run the release scheduler (release --as-of now, every interval)")
+    sp = sub.add_parser("release-reserves",
+                        help="publish ReleaseReserve for every seller whose reserve holds amounts past their period")
+    sp.add_argument("--as-of", type=instant, default=None, help="the time to release as of (ISO 8601), default now")
+    sp.set_defaults(handler=release_reserves)
+    sp = sub.add_parser("release-scheduler",
+                        help="run the release scheduler (release and release-reserves --as-of now, every interval)")
     sp.add_argument("--interval-s", type=float, default=60.0)
     sp.add_argument("--metrics-port", type=positive, default=None, help="serve Prometheus /metrics on this port")
     sp.set_defaults(handler=release_scheduler)
@@ -30,6 +35,17 @@ def release(args) -> int:
         as_of = args.as_of or now()
         n = scheduler.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
     print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
+    return 0
+
+
+def release_reserves(args) -> int:
+    from services.release import reserves
+
+    settings = Settings.from_env()
+    with db.connect(settings.database_url) as conn:
+        as_of = args.as_of or now()
+        n = reserves.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
+    print(f"published {n} ReleaseReserve commands as of {as_of.isoformat()}")
     return 0
 
 

@@ -95,6 +95,9 @@ fn escrow_of(account: &str) -> Option<(&str, usize, Option<&str>)> {
     }
 }
 
+/// seller_balances' added columns (projections/seller_balances.py, COLUMNS) and the seq.
+const SELLER_WIDTH: usize = 8;
+
 struct OrderRow {
     currency: String,
     d: [i64; 7],
@@ -104,7 +107,7 @@ struct OrderRow {
 
 #[derive(Default)]
 struct Folds {
-    sellers: HashMap<(String, String), [i64; 7]>,
+    sellers: HashMap<(String, String), [i64; SELLER_WIDTH]>,
     orders: HashMap<String, OrderRow>,
     accounts: HashMap<(String, String), [i64; 4]>,
 }
@@ -130,9 +133,9 @@ impl Folds {
                 let s = self
                     .sellers
                     .entry((seller.to_owned(), currency.to_owned()))
-                    .or_insert([0; 7]);
+                    .or_insert([0; SELLER_WIDTH]);
                 s[0] = s[0].checked_sub(amount)?;
-                s[6] = seq;
+                s[SELLER_WIDTH - 1] = seq;
             }
             // order_escrow
             if amount > 0 {

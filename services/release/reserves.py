@@ -1,0 +1,49 @@
+"""The reserve scheduler: publishes ReleaseReserve commands to ledger.commands for every
+seller whose reserve holds more than the amounts still within their period; it never
+writes the journal. It runs in the release scheduler's loop, on the same injected clock.
+
+Candidates come from the journal; the posting consumer re-checks all of it, so a command
+that arrives twice is a duplicate (its id names the seller, the currency and the latest
+period end it covers) and one that finds nothing left to release is a no-op."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+import psycopg
+import structlog
+from confluent_kafka import Producer
+
+from services.adapters.avro import SchemaRegistry
+from services.adapters.kafka import topics
+from services.adapters.kafka.publish import publish
+from services.adapters.postgres import backoffice
+from services.domain.bounds import ID_MAX_CHARS
+from services.entrypoints.settings import Settings
+from services.runtime import metrics
+
+log = structlog.get_logger()
+
+
+def command_id(seller: str, currency: str, covers: datetime) -> str:
+    """reserve:<seller>:<currency>:<period end, UTC>, or its digest past the id bound."""
+    eid = f"reserve:{seller}:{currency}:{covers.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+    return eid if len(eid) <= ID_MAX_CHARS else "reserve:" + hashlib.sha256(eid.encode()).hexdigest()
+
+
+def release_command(seller: str, currency: str, covers: datetime | None, as_of: datetime) -> dict:
+    return {"event_id": command_id(seller, currency, covers or as_of), "occurred_at": as_of,
+            "seller_id": seller, "currency": currency}
+
+
+def run_once(settings: Settings, conn: psycopg.Connection, producer: Producer, registry: SchemaRegistry,
+             as_of: datetime) -> int:
+    due = backoffice.due_reserves(conn, as_of, 100_000)
+    if due:
+        publish(producer, settings.topic(topics.COMMANDS), registry,
+                (release_command(s, c, end, as_of) for s, c, _amount, end in due), name="ReleaseReserve")
+    log.info("reserve_release_commands_published", count=len(due), amount=sum(a for _s, _c, a, _e in due),
+             as_of=as_of.isoformat())
+    metrics.RESERVE_RELEASES.inc(len(due))
+    return len(due)
