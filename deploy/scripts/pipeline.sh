@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The pipeline's workers — posting consumer, relay, projection worker, release scheduler,
-# payout scheduler and the HTTP API (SPLITBOOK_WORKERS="post relay project" leaves the
-# schedulers and the API out)
+# payout scheduler, alerts worker and the HTTP API (SPLITBOOK_WORKERS="post relay project"
+# leaves the schedulers, the alerts and the API out)
 # — under one supervisor (`splitbook supervise`) that restarts any worker that exits,
 # with backoff. `pipeline.sh status` (= `splitbook status`) shows each worker's pid,
 # restarts and last error.
 # Usage: pipeline.sh start|stop|status   (start is idempotent; logs in .local/logs/)
 source "$(dirname "$0")/lib.sh"
-WORKERS="${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler api}"
+WORKERS="${SPLITBOOK_WORKERS:-post relay project release-scheduler payout-scheduler alerts api}"
 SPLITBOOK="$ROOT/.venv/bin/splitbook"
 STATE="$RUN/supervisor.json"
 

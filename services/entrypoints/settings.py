@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.domain import payees
+from services.domain.alerts import Thresholds
 from services.domain.errors import ConfigError, Rejected
 from services.payouts.batch import Debtor
 
@@ -40,6 +42,16 @@ class Settings(BaseModel):
     queued_max_kbytes: int = Field(4096, ge=1024)
     park_timeout_s: float = Field(86_400, gt=0)  # parked this long -> UNKNOWN_ORDER exception
     two_approvals_above_minor: int = Field(100_000, ge=0)  # adjustments larger than this need two checkers
+    # The alert rules' thresholds (services/domain/alerts.py, docs/operations.md "Alerts").
+    alert_refund_rate_bp: int = Field(Thresholds.refund_rate_bp, ge=0, le=10_000)
+    alert_chargeback_rate_bp: int = Field(Thresholds.chargeback_rate_bp, ge=0, le=10_000)
+    alert_rate_window_days: int = Field(Thresholds.rate_window_days, ge=1, le=366)
+    alert_rate_min_captures: int = Field(Thresholds.rate_min_captures, ge=1)
+    alert_negative_payable_minor: int = Field(Thresholds.negative_payable_minor, ge=0)
+    alert_recon_tolerance_minor: int = Field(Thresholds.recon_tolerance_minor, ge=0)
+    alert_exception_age_hours: float = Field(Thresholds.exception_age_hours, gt=0)
+    alert_parked_age_minutes: float = Field(Thresholds.parked_age_minutes, gt=0)
+    alert_projection_lag_s: float = Field(Thresholds.projection_lag_s, gt=0)
     # Who pays out, as the payout files name them (pain.001 Dbtr, DbtrAcct, DbtrAgt); the
     # defaults are the payout files' own (payouts.batch.Debtor), kept in one place.
     payout_debtor_name: str = Field(Debtor.name, min_length=1, max_length=140)
@@ -85,6 +97,9 @@ class Settings(BaseModel):
             raise ValueError("topic prefix may hold only letters, digits, '.', '_' and '-'")
         return v
 
+    def alert_thresholds(self) -> Thresholds:
+        return Thresholds(**{f.name: getattr(self, f"alert_{f.name}") for f in fields(Thresholds)})
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -104,7 +119,8 @@ class Settings(BaseModel):
                     "park_timeout_s", "two_approvals_above_minor", "payout_debtor_name", "payout_debtor_account",
                     "payout_debtor_bic", "payout_pain001_version", "payout_service_level", "payout_cnab240_currencies",
                     "payout_debtor_document", "payout_debtor_bank_code", "payout_debtor_bank_name",
-                    "payout_debtor_branch", "payout_debtor_account_number", "payout_debtor_agreement"):
+                    "payout_debtor_branch", "payout_debtor_account_number", "payout_debtor_agreement",
+                    *(f"alert_{f.name}" for f in fields(Thresholds))):
             if f"SPLITBOOK_{key.upper()}" in env:
                 raw[key] = env[f"SPLITBOOK_{key.upper()}"]
         raw.update(overrides)

@@ -31,6 +31,8 @@ PROJECTED = Counter("splitbook_projection_transactions", "journal transactions t
 PROJECTION_SEQ = Gauge("splitbook_projection_last_seq", "the last journal sequence in the read models")
 RELEASES = Counter("splitbook_release_commands", "ReleaseEscrow commands the release scheduler published")
 RESERVE_RELEASES = Counter("splitbook_reserve_release_commands", "ReleaseReserve commands the release scheduler published")
+ALERTS = Counter("splitbook_alerts_raised", "alerts raised (each breach once), by rule", ["rule"])
+ALERTS_BREACHING = Gauge("splitbook_alerts_breaching", "subjects breaching each rule at the last evaluation", ["rule"])
 PAYOUT_BATCHES = Counter("splitbook_payout_batches_asked", "CreatePayoutBatch commands the payout scheduler published")
 
 

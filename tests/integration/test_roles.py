@@ -30,6 +30,10 @@ REFUSED = {
         "INSERT INTO journal_postings VALUES (1, 'a', 'BRL', 1)", "UPDATE journal_transactions SET kind = 'x'",
         "DELETE FROM exceptions", "UPDATE exceptions SET reason_code = 'NONE'", "UPDATE seller_balances SET payable = 0",
     ],
+    "splitbook_alerts": [
+        "INSERT INTO journal_postings VALUES (1, 'a', 'BRL', 1)", "UPDATE exceptions SET status = 'resolved'",
+        "DELETE FROM exceptions", "UPDATE seller_balances SET payable = 0", "SELECT * FROM seller_profile_versions",
+    ],
 }
 
 ALLOWED = {
@@ -38,6 +42,8 @@ ALLOWED = {
     "splitbook_projector": ["SELECT count(*) FROM journal_postings", "UPDATE seller_balances SET payable = payable"],
     "splitbook_analyst": ["SELECT * FROM seller_balances", "SELECT * FROM seller_profiles", "SELECT * FROM payout_lines"],
     "splitbook_operator": ["SELECT count(*) FROM journal_postings", "UPDATE exceptions SET status = status"],
+    "splitbook_alerts": ["SELECT count(*) FROM journal_postings", "SELECT * FROM alert_state",
+                         "SELECT * FROM seller_balances"],
 }
 
 

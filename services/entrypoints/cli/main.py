@@ -1,5 +1,5 @@
 """splitbook: the ledger's command line. Each command group lives in its own module
-(pipeline, simulators, release, payouts, controls, books, operators, api) and registers
+(pipeline, simulators, release, payouts, controls, books, operators, alerts, api) and registers
 its verbs here.
 
 Every error is one readable line on stderr and a non-zero exit, never a traceback."""
@@ -12,13 +12,13 @@ import psycopg
 import structlog
 
 from services.domain.errors import ConfigError, Forbidden, SplitbookError, Unauthenticated
-from services.entrypoints.cli import api, books, controls, operators, payouts, pipeline, release, simulators
+from services.entrypoints.cli import alerts, api, books, controls, operators, payouts, pipeline, release, simulators
 from services.entrypoints.cli.args import Parser
 from services.runtime import logs
 
 log = structlog.get_logger()
 
-GROUPS = (pipeline, simulators, release, payouts, controls, books, operators, api)
+GROUPS = (pipeline, simulators, release, payouts, controls, books, operators, alerts, api)
 
 
 def build_parser() -> Parser:

@@ -18,8 +18,10 @@ from services.statements import reports
 
 # The pipeline's workers, as `splitbook supervise` runs them: name -> the verb's arguments.
 WORKERS = {"post": ["post"], "relay": ["relay"], "project": ["project"],
-           "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"], "api": ["api"]}
-METERED = ("post", "relay", "project", "release-scheduler", "payout-scheduler")  # /metrics on a port of their own
+           "release-scheduler": ["release-scheduler"], "payout-scheduler": ["payouts", "scheduler"],
+           "alerts": ["alerts", "worker"], "api": ["api"]}
+# /metrics on a port of their own (base + 1, + 2, ...: the alerts worker's is added last, keeping the others')
+METERED = ("post", "relay", "project", "release-scheduler", "payout-scheduler", "alerts")
 STATE = ROOT / ".local" / "run" / "supervisor.json"
 
 
