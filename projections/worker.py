@@ -26,7 +26,7 @@ from services.adapters.journal_record import JournalRecord
 from services.adapters.postgres import db, read_models
 from services.posting.overlap import WriteBehind
 from services.runtime import faults, metrics
-from services.runtime.runloop import IdleClock, Stop, checked, with_retries
+from services.runtime.runloop import IdleClock, Stop, at_ends, checked, with_retries
 
 log = structlog.get_logger()
 SWITCH_INTERVAL_S = 0.0005
@@ -91,6 +91,12 @@ class ProjectionWorker:
         self.idle.assigned()
         log.info("partitions_assigned", partitions=[f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in partitions])
 
+    def _caught_up(self) -> bool:
+        """The read models' stored position reaches the journal topic's end (for --idle-exit-s)."""
+        with db.translated():
+            _, next_offset = read_models.load_position(self.conn)
+        return at_ends(self.consumer, lambda _tp: next_offset)
+
     def fold(self, values: list[bytes], partition: int, next_offset: int, started: float | None = None) -> Folded:
         """Fold the messages on the position the batch in flight leaves (read when unknown)."""
         if self.position is None:
@@ -148,7 +154,7 @@ class ProjectionWorker:
             raise taken[1]
 
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
-        self.idle = IdleClock(idle_exit_s)
+        self.idle = IdleClock(idle_exit_s, self._caught_up)
         self.consumer.subscribe([self.topic], on_assign=self._on_assign)
         # The writer thread asks for the GIL back after each round trip to PostgreSQL, while
         # this thread folds; at CPython's 5 ms switch interval it waits that long each time

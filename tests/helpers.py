@@ -74,7 +74,7 @@ def publish_raw(settings: Settings, values: list[bytes], topic: str = topics.ORD
     assert p.flush(30) == 0
 
 
-def run_posting(settings: Settings, idle_s: float = 1.0):
+def run_posting(settings: Settings, idle_s: float = 0.2):
     return bootstrap.posting_consumer(settings).run(Stop(), idle_exit_s=idle_s)
 
 
@@ -82,7 +82,7 @@ def run_relay(settings: Settings):
     return bootstrap.relay(settings).run(Stop(), idle_exit_s=0.3)
 
 
-def run_projector(settings: Settings, idle_s: float = 1.0):
+def run_projector(settings: Settings, idle_s: float = 0.2):
     return bootstrap.projection_worker(settings).run(Stop(), idle_exit_s=idle_s)
 
 

@@ -32,7 +32,7 @@ from services.posting.overlap import DecodeAhead, WriteBehind
 from services.posting.registry import Needs
 from services.posting.writer import CONSUMER_NAME, Position, Prepared, StaleBatch, write_batch
 from services.runtime import faults, metrics
-from services.runtime.runloop import IdleClock, Stop, checked, with_retries
+from services.runtime.runloop import IdleClock, Stop, at_ends, checked, with_retries
 
 log = structlog.get_logger()
 
@@ -97,7 +97,7 @@ class PostingConsumer:
 
     # -- the loop: consume, decode ahead, post --------------------------------------------
     def run(self, stop: Stop, idle_exit_s: float | None = None) -> Totals:
-        self.idle = IdleClock(idle_exit_s)
+        self.idle = IdleClock(idle_exit_s, self._caught_up)
         self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         last_expiry = 0.0
         ahead: Consumed | None = None  # the batch being decoded while the one before is posted
@@ -344,6 +344,11 @@ class PostingConsumer:
                  rejected=len(outcome.rejected), duplicates=outcome.duplicates, parked=len(outcome.parked),
                  unparked=len(outcome.unparked),
                  elapsed_ms=round(elapsed_s * 1000, 1), total_posted=t.posted)
+
+    def _caught_up(self) -> bool:
+        """Every message of the assigned partitions is posted, parked or rejected (for --idle-exit-s)."""
+        stored = offsets.load(self.reader, CONSUMER_NAME)
+        return at_ends(self.consumer, lambda tp: stored.get((tp.topic, tp.partition)))
 
     # -- assignment: seek to the offsets stored with the postings ---------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import psycopg
 import structlog
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, TopicPartition
 
 from services.domain.errors import TransientError
 
@@ -46,10 +46,16 @@ def checked(msgs: list) -> list:
 
 
 class IdleClock:
-    """For --idle-exit-s: idle time counts only once partitions are assigned."""
+    """For --idle-exit-s: idle time counts only once partitions are assigned, and the
+    worker has nothing to do only when it is also caught up (caught_up: its stored
+    positions reach the partitions' ends; a fetch that has not started yet is not an
+    empty topic). Past CAUGHT_UP_GRACE_S more it stops anyway, caught up or not."""
 
-    def __init__(self, limit_s: float | None):
+    CAUGHT_UP_GRACE_S = 10.0
+
+    def __init__(self, limit_s: float | None, caught_up: Callable[[], bool] | None = None):
         self.limit_s = limit_s
+        self.caught_up = caught_up
         self.last_busy = time.monotonic()
         self.assigned_at: float | None = None
 
@@ -62,7 +68,23 @@ class IdleClock:
     def expired(self) -> bool:
         if self.limit_s is None or self.assigned_at is None:
             return False
-        return time.monotonic() - max(self.last_busy, self.assigned_at) > self.limit_s
+        idle = time.monotonic() - max(self.last_busy, self.assigned_at)
+        if idle <= self.limit_s:
+            return False
+        return self.caught_up is None or idle > self.limit_s + self.CAUGHT_UP_GRACE_S or self.caught_up()
+
+
+def at_ends(consumer, stored: Callable[[TopicPartition], int | None]) -> bool:
+    """Whether each partition assigned to consumer is read to its end: its stored next
+    offset (stored(tp); None: nothing stored) reaches the partition's high watermark."""
+    for tp in consumer.assignment():
+        # the ends the last fetch responses brought (asking the broker costs a round trip
+        # per partition); unknown (< 0) until the first fetch of a partition has answered
+        _lo, hi = consumer.get_watermark_offsets(tp, cached=True)
+        at = stored(tp)
+        if hi < 0 or (at or 0) < hi:
+            return False
+    return True
 
 
 class Stop:

@@ -56,6 +56,10 @@ def consumer_config(settings: Settings, group: str) -> dict:
         "partition.assignment.strategy": "range",  # eager: on_assign calls assign()
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 1000,
+        # An idle partition's fetch answers after this long (librdkafka's default is 500 ms):
+        # new messages still come at once, and a worker learns sooner that it has read to
+        # the end (--idle-exit-s; runloop.at_ends).
+        "fetch.wait.max.ms": 100,
         # Prefetch memory: the queue's bound, which a fetch in flight may overshoot by up to
         # its own size, so fetches stay small too; this bounds the consumer's memory over
         # any backlog (docs/performance.md).
