@@ -10,7 +10,7 @@ import json
 from services.domain.journal import Metadata
 
 STRUCTURED = frozenset({"lines", "settled", "failed", "returned", "hold", "withholding", "withholding_clawback", "parts",
-                        "platform_fees", "approvers", "reserve", "covered"})
+                        "platform_fees", "approvers", "reserve", "covered", "sales"})
 
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 

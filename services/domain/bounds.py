@@ -75,11 +75,12 @@ def capture_plainly_within(e: OrderCaptured) -> bool:
         if not (_id_ok(e.event_id) and _id_ok(e.order_id) and _id_ok(e.gateway) and _id_ok(e.currency)
                 and e.occurred_at.tzinfo is not None and OCCURRED_MIN <= e.occurred_at < OCCURRED_MAX
                 and -a <= e.amount <= a and -a <= e.gateway_fee <= a and -a <= e.shipping <= a
-                and len(e.lines) <= LINES_MAX):
+                and len(e.lines) <= LINES_MAX and (e.channel is None or _id_ok(e.channel))
+                and (e.region is None or _id_ok(e.region))):
             return False
-        for seller_id, item_id, amount, fee, currency in e.lines:
+        for seller_id, item_id, amount, fee, currency, category in e.lines:
             if not (_id_ok(seller_id) and _id_ok(item_id) and -a <= amount <= a and -a <= fee <= a
-                    and (currency is None or _id_ok(currency))):
+                    and (currency is None or _id_ok(currency)) and (category is None or _id_ok(category))):
                 return False
     except (TypeError, AttributeError, ValueError):
         return False

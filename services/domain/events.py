@@ -16,6 +16,7 @@ class CaptureLine(NamedTuple):
     amount: int
     platform_fee: int
     currency: str | None = None  # schema v2: optional, must equal the order's currency
+    category: str | None = None  # schema v3: a reporting dimension
 
 
 class OrderCaptured(NamedTuple):
@@ -28,15 +29,59 @@ class OrderCaptured(NamedTuple):
     gateway_fee: int
     shipping: int
     lines: tuple[CaptureLine, ...]
+    channel: str | None = None  # schema v2 (recorded from v3 support on): a reporting dimension
+    region: str | None = None  # schema v3: a reporting dimension
 
     @classmethod
     def from_record(cls, r: dict) -> "OrderCaptured":
         return cls(
             r["event_id"], r["occurred_at"], r["order_id"], r["gateway"], r["currency"], r["amount"],
             r["gateway_fee"], r["shipping"],
-            tuple(CaptureLine(ln["seller_id"], ln["item_id"], ln["amount"], ln["platform_fee"], ln.get("currency"))
-                  for ln in r["lines"]),
+            tuple(CaptureLine(ln["seller_id"], ln["item_id"], ln["amount"], ln["platform_fee"], ln.get("currency"),
+                              ln.get("category")) for ln in r["lines"]),
+            r.get("channel"), r.get("region"),
         )
+
+    @property
+    def has_dimensions(self) -> bool:
+        """A region or a line's category: what schema v3 added (the channel alone is v2's)."""
+        return self.region is not None or any(ln.category is not None for ln in self.lines)
+
+    def identity(self) -> str:
+        """What "the same payload" means (its SHA-256 is the duplicate test): the repr of the
+        event as it was before schema v3, its dimensions added only when it has some, so
+        that a capture posted before them is still a duplicate of itself (the compiled
+        lane writes the same text: services/native/src/lib.rs, identity)."""
+        core = repr(_CaptureV2(*self[:8], tuple(_LineV2(*ln[:5]) for ln in self.lines)))
+        if not self.has_dimensions:
+            return core
+        return f"{core} dimensions={(self.channel, self.region, tuple(ln.category for ln in self.lines))!r}"
+
+
+class _LineV2(NamedTuple):  # the repr of CaptureLine before schema v3 (OrderCaptured.identity)
+    seller_id: str
+    item_id: str
+    amount: int
+    platform_fee: int
+    currency: str | None
+
+
+_LineV2.__name__ = _LineV2.__qualname__ = "CaptureLine"
+
+
+class _CaptureV2(NamedTuple):  # the repr of OrderCaptured before schema v3
+    event_id: str
+    occurred_at: datetime
+    order_id: str
+    gateway: str
+    currency: str
+    amount: int
+    gateway_fee: int
+    shipping: int
+    lines: tuple
+
+
+_CaptureV2.__name__ = _CaptureV2.__qualname__ = "OrderCaptured"
 
 
 class RefundLine(NamedTuple):

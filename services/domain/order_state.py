@@ -72,6 +72,9 @@ class OrderState:
     # per seller, the platform fee their items carried less what refunds returned (None:
     # a capture posted before fees were recorded per seller)
     platform_fees_left: dict[str, int] | None = None
+    # reporting: per seller and category ('' for none), [gross, platform fee] the buyer paid
+    # less what refunds returned (from the capture's "sales", or its seller shares and fees)
+    sales_left: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def sellers_released(self) -> list[str]:
         return sorted({part_seller(p) for p in self.left} - {None})
@@ -86,6 +89,13 @@ class OrderState:
         if self.platform_fees_left is not None:
             for seller, fee in _json(md.get("platform_fees")).items():
                 self.platform_fees_left[seller] = self.platform_fees_left.get(seller, 0) - int(fee)
+
+    def _sales_refunded(self, md: dict) -> None:
+        for seller, cells in _json(md.get("sales")).items():
+            for category, (gross, fee) in cells.items():
+                cell = self.sales_left.setdefault(seller, {}).setdefault(category, [0, 0])
+                cell[0] -= int(gross)
+                cell[1] -= int(fee)
 
     def _move_parts(self, moved: dict[str, int], sign: int) -> None:
         for part, amount in moved.items():
@@ -122,6 +132,7 @@ class OrderState:
             self.release_due_at = datetime.fromisoformat(due) if isinstance(due, str) else due
             if "platform_fees" in md:
                 self.platform_fees_left = {k: int(v) for k, v in _json(md["platform_fees"]).items()}
+            self.sales_left = _sales(md, t)
         elif t.kind == TxKind.RELEASE:
             self.release_txn = t.transaction_id
             withheld = _json(md.get("withholding"))
@@ -137,9 +148,11 @@ class OrderState:
                     self._move_parts({PLATFORM if escrow.part == "platform" else SHIPPING: amount}, 1)
         elif t.kind == TxKind.REFUND:
             self._fees_refunded(md)
+            self._sales_refunded(md)
         elif t.kind == TxKind.REFUND_AFTER_RELEASE:
             self._move_parts(_json(md.get("parts")) or _legacy_clawback(t), -1)
             self._fees_refunded(md)
+            self._sales_refunded(md)
         elif t.kind == TxKind.DISPUTE_OPENED:
             taken = _json(md.get("parts"))
             if not taken and md.get("phase") == "released":  # journals before parts were recorded
@@ -158,6 +171,21 @@ class OrderState:
             self.resolved_disputes.add(md["dispute_id"])
             if opened is not None and md.get("outcome") == "won":
                 self._move_parts(opened.parts, 1)
+
+
+def _sales(md: dict, capture: Transaction) -> dict[str, dict[str, list[int]]]:
+    """seller -> category -> [gross, platform fee] of a capture: its "sales" (a capture with
+    dimensions), or per seller its escrow share plus its fee, under no category."""
+    if "sales" in md:
+        return {s: {c: [int(g), int(f)] for c, (g, f) in cells.items()} for s, cells in _json(md["sales"]).items()}
+    fees = _json(md.get("platform_fees"))
+    out = {}
+    for account, _c, amount in capture.postings:
+        seller = accounts.escrow_seller_of(account)
+        if seller:
+            fee = int(fees.get(seller, 0))
+            out[seller] = {"": [-amount + fee, fee]}
+    return out
 
 
 def _legacy_clawback(t: Transaction) -> dict[str, int]:

@@ -4,10 +4,12 @@
 The Python path stays the reference, and the lane answers for a message only when the
 reference would post it, and post it the same way:
 
-- `parse` takes a message of OrderCaptured v2 (the schema the lane was written for,
-  pinned by fingerprint) whose every field is within bounds and of the plain alphabet,
-  and whose amounts add up; anything else is None and goes the Python way (decoded,
-  judged, rejected with the reference's own reason and words);
+- `parse` takes a message of OrderCaptured v2 or v3 (the schemas the lane was written
+  for, pinned by fingerprint) whose every field is within bounds and of the plain
+  alphabet, whose amounts add up, and which names no category or region (the reporting
+  dimensions v3 adds are the Python path's; the channel is recorded by both); anything
+  else is None and goes the Python way (decoded, judged, rejected with the reference's
+  own reason and words);
 - its transaction is the capture rule's, its digest the registry's identity, its rows
   and chain hash `journal.format_rows`'s, byte for byte (tests/unit/test_capture_lane.py
   compares them on generated captures);
@@ -42,6 +44,9 @@ log = structlog.get_logger()
 
 # OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc): the layout the lane reads.
 V2_FINGERPRINT = bytes.fromhex("91175d380e6b4955")
+# The reader versions the lane's events are the reader's in: v3 adds only fields the
+# lane's messages leave null (a line's category, the region).
+READERS = (2, 3)
 
 if splitbook_native is not None:
     LaneCapture: type = splitbook_native.NativeCapture
@@ -60,7 +65,7 @@ class CaptureLane:
         self.policy = policy
         self.compiled = splitbook_native.CaptureLane(
             V2_FINGERPRINT, set(money.currencies()), journal.TRANSACTION_ID_NAMESPACE.bytes,
-            policy.escrow_window // timedelta(microseconds=1))
+            policy.escrow_window // timedelta(microseconds=1), registry.version("OrderCaptured", 3).fingerprint)
         self.parse = self.compiled.parse  # value -> LaneCapture | None
         self.parse_many = self.compiled.parse_many  # values -> [LaneCapture | None], without the GIL
         capture = BY_NAME["OrderCaptured"]
@@ -91,7 +96,7 @@ def capture_lane(registry: SchemaRegistry, policy: Policy, enabled: bool = True)
     if splitbook_native is None:
         log.warning("capture_lane_unavailable", detail="splitbook_native is not installed: the Python path alone")
         return None
-    if registry.latest("OrderCaptured").fingerprint != V2_FINGERPRINT:
+    if registry.latest("OrderCaptured").version not in READERS:
         log.warning("capture_lane_off", detail="the registry reads OrderCaptured in another version than the lane")
         return None
     return CaptureLane(registry, policy)

@@ -78,7 +78,8 @@ def _create_payout_batch(e: events.CreatePayoutBatch, ctx) -> Transaction:
 
 
 _TYPES = [
-    EventType(events.OrderCaptured, topics.ORDERS, _capture, frozenset({Needs.ORDER})),
+    EventType(events.OrderCaptured, topics.ORDERS, _capture, frozenset({Needs.ORDER}),
+              identity=events.OrderCaptured.identity),
     EventType(events.RefundIssued, topics.REFUNDS, lambda e, ctx: handle_refund_issued(e, ctx.order(e.order_id)),
               frozenset({Needs.ORDER})),
     EventType(events.DisputeOpened, topics.DISPUTES, lambda e, ctx: handle_dispute_opened(e, ctx.order(e.order_id)),

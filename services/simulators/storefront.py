@@ -46,10 +46,19 @@ def gateway_fee(g: Gateway, amount_minor: int) -> int:
     return min(amount_minor, basis_points_of(amount_minor, g.fee_bp) + g.fee_fixed_minor)
 
 
-def marketplace_day(day: date, orders: int, seller_count: int, seed: int, run_id: str = "") -> list[dict]:
+CATEGORIES = ("electronics", "fashion", "home", "books", "toys", "beauty", "sports")
+REGIONS = {"BRL": (("BR-SP", 45), ("BR-RJ", 20), ("BR-MG", 15), ("BR-RS", 10), ("BR-BA", 10)),
+           "USD": (("US-CA", 40), ("US-NY", 35), ("US-TX", 25))}
+
+
+def marketplace_day(day: date, orders: int, seller_count: int, seed: int, run_id: str = "",
+                    dimensions: bool = False) -> list[dict]:
     """OrderCaptured records for one day, in capture order. Seller popularity follows a
-    Zipf-like curve, so a few sellers carry most of the volume, as on real marketplaces."""
+    Zipf-like curve, so a few sellers carry most of the volume, as on real marketplaces.
+    With dimensions, each line names its category (a seller sells in one or two) and each
+    order its region (schema v3's reporting dimensions; the channel is always there)."""
     rng = random.Random(seed)
+    dims = random.Random(seed + 3)  # drawn apart, so the orders are the same with or without dimensions
     roster = sellers(seller_count, rng)
     popularity = [1.0 / (rank ** 0.9) for rank in range(1, seller_count + 1)]
     gateways = list(GATEWAYS)
@@ -72,6 +81,7 @@ def marketplace_day(day: date, orders: int, seller_count: int, seed: int, run_id
                 "amount": amount,
                 "platform_fee": basis_points_of(amount, seller.take_rate_bp),
                 "currency": g.currency,
+                "category": dims.choice(_seller_categories(seller.seller_id)) if dimensions else None,
             })
         shipping = rng.choice((0, 0, 990, 1490, 1990, 2990))
         amount = sum(ln["amount"] for ln in lines) + shipping
@@ -86,8 +96,16 @@ def marketplace_day(day: date, orders: int, seller_count: int, seed: int, run_id
             "shipping": shipping,
             "lines": lines,
             "channel": rng.choice(("web", "app")),
+            "region": dims.choices(*zip(*REGIONS[g.currency]))[0] if dimensions else None,
         })
     return records
+
+
+def _seller_categories(seller_id: str) -> tuple[str, ...]:
+    """The one or two categories a seller sells in (the same on every day)."""
+    n = int(seller_id[2:]) if seller_id[2:].isdigit() else len(seller_id)
+    first = CATEGORIES[n % len(CATEGORIES)]
+    return (first,) if n % 3 else (first, CATEGORIES[(n * 5 + 1) % len(CATEGORIES)])
 
 
 def worked_example(occurred_at: datetime) -> dict:
@@ -123,9 +141,10 @@ _PLACES = ("Aurora", "Ipê", "Jacarandá", "Paraty", "Itapuã", "Sabiá", "Arauc
 
 
 def seller_profiles(count: int, seed: int, effective: datetime) -> list[dict]:
-    """SellerProfileUpdated (schema v2) for every seller: withholding rates, payout
-    minimums, a few on hold, and the payee — a legal name, a CPF or CNPJ, and a PIX key
-    (most) or a bank account (agência and conta at a Brazilian bank)."""
+    """SellerProfileUpdated (schema v3) for every seller: withholding rates, payout
+    minimums, a few on hold, the payee — a legal name, a CPF or CNPJ, and a PIX key
+    (most) or a bank account (agência and conta at a Brazilian bank) — and for about one
+    in five a rolling reserve (5 or 10 % for 7, 30 or 90 days)."""
     rng = random.Random(seed + 1)
     out = []
     for i in range(1, count + 1):
@@ -149,8 +168,15 @@ def seller_profiles(count: int, seed: int, effective: datetime) -> list[dict]:
             "legal_name": name,
             "tax_document": document,
             "bank_account": account,
+            **_reserve(rng),
         })
     return out
+
+
+def _reserve(rng: random.Random) -> dict:
+    if rng.random() >= 0.2:
+        return {"reserve_rate_bp": 0, "reserve_period_days": 0}
+    return {"reserve_rate_bp": rng.choice((500, 1000)), "reserve_period_days": rng.choice((7, 30, 90))}
 
 
 def _refund(order: dict, n: int, at: datetime, full: bool, rng: random.Random) -> dict:
@@ -178,12 +204,20 @@ class AfterSales:
     resolved_after_release: list[dict]
 
 
-def after_sales(day: list[dict], seed: int, release_at: datetime) -> AfterSales:
-    """Refunds (partial and full) and disputes (won and lost), before and after release."""
+def after_sales(day: list[dict], seed: int, release_at: datetime, spike: str | None = None) -> AfterSales:
+    """Refunds (partial and full) and disputes (won and lost), before and after release.
+    spike: a seller whose buyers send back most of what they bought that day, in escrow
+    (what the alert on a seller's refund rate is for)."""
     rng = random.Random(seed + 2)
     out = AfterSales([], [], [], [], [], [])
     for order in day:
         r = rng.random()
+        if spike and any(ln["seller_id"] == spike for ln in order["lines"]) and r < 0.6:
+            at = order["occurred_at"] + timedelta(hours=rng.randint(1, 20))
+            out.refunds_in_escrow.append({**_refund(order, 1, at, full=True, rng=rng), "lines": [
+                {"seller_id": ln["seller_id"], "amount": ln["amount"], "platform_fee": ln["platform_fee"]}
+                for ln in order["lines"] if ln["seller_id"] == spike], "shipping": 0})
+            continue
         at = order["occurred_at"] + timedelta(days=rng.randint(1, 20))
         later = release_at + timedelta(days=rng.randint(1, 5))
         if r < 0.03:

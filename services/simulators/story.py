@@ -1,10 +1,12 @@
 """The demo's storyline: a marketplace month in a few minutes.
 
-Seller profiles; a first day of orders, some of whose refunds and disputes arrive
-before their captures (separate topics); refunds and disputes in escrow; the release
-scheduler releasing the day after its escrow window; refunds and disputes after
-release; today's orders, still in escrow; and a payout day whose bank fails a few
-transfers."""
+Seller profiles (some with a rolling reserve); a first day of orders with their
+categories, channels and regions, some of whose refunds and disputes arrive before their
+captures (separate topics); refunds and disputes in escrow, among them a seller whose
+refunds spike (an alert); the release scheduler releasing the day after its escrow
+window (reserves held); refunds and disputes after release; the reserves whose period
+has ended released; today's orders, still in escrow; and a payout day whose bank fails
+a few transfers."""
 
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ import structlog
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
+from services.alerts import worker as alerts
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
 from services.payouts import answers, files
 from services.payouts import scheduler as payouts
-from services.release import scheduler
+from services.release import reserves, scheduler
 from services.runtime import progress
 from services.simulators import bank
 from services.simulators.storefront import after_sales, marketplace_day, messy_deliveries, seller_profiles
 
 log = structlog.get_logger()
+SPIKE = "S_0004"  # the seller whose buyers send back most of the first day's orders
 
 
 def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, sellers: int,
@@ -35,8 +39,8 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     t = settings.topic
     first_day = today - timedelta(days=window_days + 10)
     release_at = datetime.combine(first_day + timedelta(days=window_days + 1), time(6), tzinfo=timezone.utc)
-    day1 = marketplace_day(first_day, orders, sellers, seed=first_day.toordinal())
-    later = after_sales(day1, seed=first_day.toordinal(), release_at=release_at)
+    day1 = marketplace_day(first_day, orders, sellers, seed=first_day.toordinal(), dimensions=True)
+    later = after_sales(day1, seed=first_day.toordinal(), release_at=release_at, spike=SPIKE)
 
     def wait():
         progress.wait_caught_up(settings, conn, timeout_s=300)
@@ -44,7 +48,9 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     profiles = seller_profiles(sellers, seed=7, effective=datetime.combine(first_day - timedelta(days=60), time(0),
                                                                           tzinfo=timezone.utc))
     publish(producer, t(topics.SELLERS), registry, profiles, name="SellerProfileUpdated")
-    say(f"{len(profiles)} seller profiles (withholding rates, payout minimums, holds)")
+    with_reserve = sum(1 for p in profiles if p["reserve_rate_bp"])
+    say(f"{len(profiles)} seller profiles (withholding rates, payout minimums, holds; {with_reserve} with a rolling"
+        f" reserve)")
 
     early = later.refunds_in_escrow[:10]  # these arrive before their captures
     publish(producer, t(topics.REFUNDS), registry, early, name="RefundIssued")
@@ -58,6 +64,10 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
         f"{m.duplicates} redeliveries, {m.conflicts} conflicting duplicate, {m.poison} poison messages")
     wait()
 
+    end_of_day = datetime.combine(first_day + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    for eid, breach in alerts.run_once(conn, settings.alert_thresholds(), end_of_day):
+        say(f"alert at the end of {first_day} (exception {eid}): {breach.detail}")
+
     n = scheduler.run_once(settings, conn, producer, registry, release_at)
     say(f"{release_at:%Y-%m-%d %H:%M}: release scheduler asked to release {n} orders past their {window_days}-day window")
     wait()
@@ -68,7 +78,12 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
     say(f"after release: {len(later.refunds_after_release)} partial refunds clawed back from sellers, "
         f"{len(later.disputes_after_release)} disputes on released orders")
 
-    day2 = marketplace_day(today, orders, sellers, seed=today.toordinal())
+    wait()
+    as_of = datetime.combine(today, time(6), tzinfo=timezone.utc)
+    n = reserves.run_once(settings, conn, producer, registry, as_of)
+    say(f"{as_of:%Y-%m-%d %H:%M}: reserve scheduler asked to release the reserves of {n} sellers whose period ended")
+
+    day2 = marketplace_day(today, orders, sellers, seed=today.toordinal(), dimensions=True)
     publish(producer, t(topics.ORDERS), registry, day2)
     open_disputes = after_sales(day2, seed=today.toordinal(), release_at=release_at).disputes_opened
     publish(producer, t(topics.DISPUTES), registry, open_disputes, name="DisputeOpened")
@@ -76,7 +91,6 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
         f"{len(open_disputes)} disputes still open")
     wait()
 
-    as_of = datetime.combine(today, time(6), tzinfo=timezone.utc)
     created = payouts.run(settings, conn, producer, registry, today, as_of, out_dir)
     wait()
     for batch_id in created:

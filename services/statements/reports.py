@@ -50,6 +50,20 @@ def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> s
     return render(SELLER_COLUMNS, rows, fmt, right=range(2, 10))
 
 
+def sales(conn: psycopg.Connection, by: list[str], start, end, currency: str | None, fmt: str = "table") -> str:
+    """The sales views (migration 0022) rolled up by the dimensions asked for."""
+    rows = store.sales_by(conn, by, start, end, currency)
+    headers = (*(d.removesuffix("_id") for d in by), "currency", "orders", "gross sales", "refunds", "net sales",
+               "net platform fees", "take rate bp")
+    n = len(by)
+    if fmt == "table":
+        rows = [(*("(none)" if v is None else v for v in r[:n]), r[n], r[n + 1],
+                 *(format_minor(v, r[n]) for v in r[n + 2:n + 6]), "" if r[-1] is None else r[-1]) for r in rows]
+    if not rows:
+        return "no sales in those dates"
+    return render(headers, rows, fmt, right=range(n + 1, n + 7))
+
+
 def trial_balance(conn: psycopg.Connection, fmt: str = "table") -> tuple[str, bool]:
     """Per account family and currency, straight from the journal. Returns (text, balanced)."""
     families: dict[tuple[str, str], list[int]] = {}

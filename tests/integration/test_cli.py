@@ -20,6 +20,8 @@ def splitbook(*args, env=None):
     (["balances", "--format", "xml"], "invalid choice"),
     (["close", "--date", "9999-12-31"], "past the last day a report can cover"),
     (["gl", "export", "--date", "9999-12-31"], "past the last day a report can cover"),
+    (["sales", "--by", "category,colour"], "dimensions are seller, category, channel, region"),
+    (["alerts", "check", "--as-of", "noon"], "is not an ISO 8601 time"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_cli_argument_is_one_readable_line(args, message):

@@ -65,7 +65,8 @@ def odd(record: dict, draw) -> dict:
         ("occurred_at", datetime(2100, 1, 1, tzinfo=timezone.utc)), ("lines", []),
         ("line.seller_id", "s:1"), ("line.item_id", "x" * 129), ("line.item_id", "ü"), ("line.item_id", "'"),
         ("line.amount", -5), ("line.platform_fee", -1), ("line.platform_fee", 10**13), ("line.currency", "USX"),
-        ("line.currency", "XXX"), ("amount+1", None),
+        ("line.currency", "XXX"), ("amount+1", None), ("channel", "web shop"), ("channel", "x" * 129),
+        ("region", "BR-SP"), ("line.category", "toys"), ("line.category", ""),
     ]))
     key, value = change
     if key == "amount+1":
@@ -82,7 +83,7 @@ def assert_posts_alike(value: bytes, taken) -> None:
     tag, name, event, event_id, digest = decode_value(value, REGISTRY)
     assert (tag, name) == (DECODED, "OrderCaptured")
     assert (taken.event_id, taken.order_id, taken.identity, taken.digest, taken.value) == (
-        event_id, event.order_id, repr(event), digest, value)
+        event_id, event.order_id, event.identity(), digest, value)
     txn = handle_order_captured(event, POLICY)
     assert LANE.transaction(taken) == txn
     for seq, previous in ((1, bytes(32)), (987_654_321, bytes(range(32)))):
@@ -140,7 +141,10 @@ def test_changed_bytes_are_taken_only_when_the_reference_posts_them_alike(record
 def test_the_lane_takes_only_the_schema_it_reads():
     record = capture("O_1")
     assert LANE.parse(REGISTRY.encode("OrderCaptured", record)) is not None
+    assert LANE.parse(REGISTRY.encode("OrderCaptured", record, version=2)) is not None
     assert LANE.parse(REGISTRY.encode("OrderCaptured", record, version=1)) is None  # v1: the reference resolves it
+    for dimension in ({"region": "BR-SP"}, {"lines": [{**record["lines"][0], "category": "toys"}]}):
+        assert LANE.parse(REGISTRY.encode("OrderCaptured", {**record, **dimension})) is None  # the reference's
     assert LANE.parse(None) is None and LANE.parse(b"") is None and LANE.parse(b"\xc3\x01") is None
     assert LANE.parse(REGISTRY.encode("RefundIssued", refund("O_1", "R_1", [("S_1", 100, 0)]))) is None
 

@@ -4,6 +4,7 @@ status, payout batches, rejections, counts, and a seller's movements."""
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 from services.adapters import metadata
 
@@ -69,3 +70,21 @@ def seller_movements(conn: psycopg.Connection, seller: str) -> list[tuple]:
         (f"seller:{seller}:payable", f"seller:{seller}:reserve", f"order:%:escrow:seller:{seller}", f"%{seller}%"),
     ).fetchall()
     return [(seq, at, kind, oid, bid, metadata.decode(md), *rest) for seq, at, kind, oid, bid, md, *rest in rows]
+
+
+SALES_DIMENSIONS = ("seller_id", "category", "channel", "region", "sale_date", "settlement_date")
+
+
+def sales_by(conn: psycopg.Connection, by: list[str], lo, hi, currency: str | None) -> list[tuple]:
+    """The sales_daily view rolled up by the dimensions `by` (of SALES_DIMENSIONS) and
+    currency, for sales dated lo..hi (either may be None): dimensions..., currency,
+    orders, gross_sales, refunds, net_sales, net_platform_fees, take_rate_bp."""
+    dims = [sql.Identifier(d) for d in by if d in SALES_DIMENSIONS]
+    keys = sql.SQL(", ").join([*dims, sql.Identifier("currency")])
+    return conn.execute(sql.SQL(
+        "SELECT {keys}, sum(orders)::bigint, sum(gross_sales)::bigint, sum(refunds)::bigint, sum(net_sales)::bigint,"
+        " sum(net_platform_fees)::bigint,"
+        " round(10000.0 * sum(net_platform_fees) / nullif(sum(net_sales), 0), 2)"
+        " FROM sales_daily WHERE (%(lo)s::date IS NULL OR sale_date >= %(lo)s) AND (%(hi)s::date IS NULL OR sale_date <= %(hi)s)"
+        " AND (%(cur)s::text IS NULL OR currency = %(cur)s) GROUP BY {keys} ORDER BY {keys}").format(keys=keys),
+        {"lo": lo, "hi": hi, "cur": currency}).fetchall()

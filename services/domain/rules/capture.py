@@ -42,7 +42,7 @@ def _plainly_valid(e: OrderCaptured) -> bool:
         return False
     total = 0
     ids = [e.order_id, e.gateway]
-    for seller_id, _item, line_amount, platform_fee, line_currency in e.lines:
+    for seller_id, _item, line_amount, platform_fee, line_currency, _category in e.lines:
         if not 0 <= platform_fee <= line_amount or (line_currency is not None and line_currency != cur):
             return False
         total += line_amount
@@ -98,6 +98,16 @@ def _validate_in_order(e: OrderCaptured) -> None:
         )
 
 
+def sales_of(e: OrderCaptured) -> dict[str, dict[str, list[int]]]:
+    """seller -> category ('' for none) -> [gross (the lines' amounts), platform fee]."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for ln in e.lines:
+        cell = out.setdefault(ln.seller_id, {}).setdefault(ln.category or "", [0, 0])
+        cell[0] += ln.amount
+        cell[1] += ln.platform_fee
+    return out
+
+
 def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     """Dr pool (amount - fee), Dr mdr (fee); Cr escrow per seller (line - platform fee),
     Cr escrow:shipping, Cr escrow:platform (sum of platform fees). Nothing is revenue yet."""
@@ -106,7 +116,7 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     seller_share: dict[str, int] = {}
     seller_fees: dict[str, int] = {}
     platform_total = 0
-    for seller_id, _item, amount, platform_fee, _currency in e.lines:
+    for seller_id, _item, amount, platform_fee, _currency, _category in e.lines:
         seller_share[seller_id] = seller_share.get(seller_id, 0) + amount - platform_fee
         if platform_fee:
             seller_fees[seller_id] = seller_fees.get(seller_id, 0) + platform_fee
@@ -129,6 +139,14 @@ def handle_order_captured(e: OrderCaptured, policy: Policy) -> Transaction:
     # whose platform fee is whose: a refund line may return only its own seller's
     metadata = {"gateway": e.gateway, "release_due_at": (e.occurred_at + policy.escrow_window).isoformat(),
                 "platform_fees": seller_fees}
+    # reporting dimensions (the views of migration 0022): where the order came from, and
+    # per seller and category what the buyer paid and the platform's fee on it
+    if e.channel is not None:
+        metadata["channel"] = e.channel
+    if e.has_dimensions:
+        if e.region is not None:
+            metadata["region"] = e.region
+        metadata["sales"] = sales_of(e)
     txn = Transaction(
         transaction_id=transaction_id_for(e.event_id),
         kind=TxKind.CAPTURE,

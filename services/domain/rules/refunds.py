@@ -7,7 +7,7 @@ from services.domain import accounts
 from services.domain.errors import Reason, Rejected
 from services.domain.events import RefundIssued
 from services.domain.journal import Transaction, TxKind, credit, debit, transaction_id_for
-from services.domain.money import div_half_even
+from services.domain.money import div_half_even, take_pro_rata
 from services.domain.order_state import PLATFORM, SHIPPING, OrderState, payable_part, withholding_part
 from services.domain.rules.common import (finish, from_parts, require_capture, require_currency, require_id,
                                           require_known_currency)
@@ -66,7 +66,7 @@ def handle_refund_issued(e: RefundIssued, state: OrderState) -> Transaction:
     txn = Transaction(transaction_id_for(e.event_id), TxKind.REFUND, e.event_id, e.occurred_at, tuple(postings),
                       order_id=oid, reverses_transaction_id=state.capture_txn,
                       metadata={"refund_id": e.refund_id, "reason_code": e.reason_code,
-                                "platform_fees": _fees(per_seller)})
+                                "platform_fees": _fees(per_seller), "sales": sales_returned(state, per_seller)})
     return finish(state, txn)
 
 
@@ -100,8 +100,33 @@ def _refund_after_release(e: RefundIssued, state: OrderState, per_seller: dict[s
                       tuple(postings), order_id=state.order_id, reverses_transaction_id=state.release_txn,
                       metadata={"refund_id": e.refund_id, "reason_code": e.reason_code,
                                 "withholding_clawback": (clawed), "parts": {p: x for p, x in taken.items() if x},
-                                "platform_fees": _fees(per_seller)})
+                                "platform_fees": _fees(per_seller), "sales": sales_returned(state, per_seller)})
     return finish(state, txn)
+
+
+def sales_returned(state: OrderState, per_seller: dict[str, list[int]]) -> dict[str, dict[str, list[int]]]:
+    """For reporting: seller -> category -> [what the buyer got back, of it the platform's
+    fee], each seller's refund split over their categories in proportion to what is left
+    of each (half-even; all that is left takes each whole), the fee likewise; what goes
+    beyond what is left of the categories (a capture posted before sales were recorded)
+    counts under no category ('')."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for seller, (share, fee) in per_seller.items():
+        cells = state.sales_left.get(seller, {})
+        names = sorted(cells)
+        gross_left = [max(cells[c][0], 0) for c in names]
+        fee_left = [max(cells[c][1], 0) for c in names]
+        split: dict[str, list[int]] = {}
+        for i, (amount, lefts) in enumerate(((share + fee, gross_left), (fee, fee_left))):
+            within = min(amount, sum(lefts))
+            for name, x in zip(names, take_pro_rata(within, lefts) if lefts else []):
+                split.setdefault(name, [0, 0])[i] += x
+            if amount > within:
+                split.setdefault("", [0, 0])[i] += amount - within
+        split = {c: v for c, v in split.items() if v[0] or v[1]}
+        if split:
+            out[seller] = split
+    return out
 
 
 def _fees(per_seller: dict[str, list[int]]) -> dict[str, int]:

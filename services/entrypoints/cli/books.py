@@ -3,6 +3,7 @@ closing the books and what people read."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from collections import Counter
 from datetime import date
@@ -10,9 +11,10 @@ from pathlib import Path
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
+from services.adapters.postgres import reporting as store
 from services.controls import audit
 from services.domain.errors import ConfigError
-from services.domain.money import format_minor
+from services.domain.money import format_minor, is_currency
 from services.entrypoints import bootstrap
 from services.entrypoints.cli.args import Parser, day, now, positive
 from services.entrypoints.cli.operators import acting
@@ -50,6 +52,15 @@ def register(sub) -> None:
     sp.add_argument("--top", type=positive, default=15)
     sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sp.set_defaults(handler=balances)
+    sp = sub.add_parser("sales", help="gross sales, refunds, fees and take rate by seller, category, channel, region, date")
+    sp.add_argument("--by", type=sales_dimensions, default=["category"],
+                    help=f"comma-separated, of {', '.join(d.removesuffix('_id') for d in store.SALES_DIMENSIONS)}"
+                         " (default category)")
+    sp.add_argument("--from", dest="start", type=day, default=None, help="first sale date (UTC)")
+    sp.add_argument("--to", dest="end", type=day, default=None, help="last sale date (UTC)")
+    sp.add_argument("--currency", type=currency_code, default=None)
+    sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sp.set_defaults(handler=sales)
     sp = sub.add_parser("trial-balance", help="trial balance per account family, from the journal")
     sp.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sp.set_defaults(handler=trial_balance)
@@ -186,6 +197,28 @@ def statement(args) -> int:
 def balances(args) -> int:
     with _connect() as conn:
         print(reports.seller_balances(conn, args.top, args.format))
+    return 0
+
+
+def currency_code(value: str) -> str:
+    if not is_currency(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 4217 currency")
+    return value
+
+
+def sales_dimensions(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    dims = [n if n in store.SALES_DIMENSIONS else f"{n}_id" for n in names]
+    unknown = [n for n, d in zip(names, dims) if d not in store.SALES_DIMENSIONS]
+    if unknown or not dims:
+        allowed = ", ".join(d.removesuffix("_id") for d in store.SALES_DIMENSIONS)
+        raise argparse.ArgumentTypeError(f"{value!r}: dimensions are {allowed}")
+    return list(dict.fromkeys(dims))
+
+
+def sales(args) -> int:
+    with _connect() as conn:
+        print(reports.sales(conn, args.by, args.start, args.end, args.currency, args.format))
     return 0
 
 

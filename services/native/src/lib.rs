@@ -48,10 +48,13 @@ struct Capture<'a> {
     gateway_fee: i64,
     shipping: i64,
     lines: Vec<Line<'a>>,
+    channel: Option<&'a str>,
 }
 
-/// OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc), after the header.
-fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
+/// OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc), after the header; with
+/// v3, v3's layout (a category after each line's currency, a region after the channel),
+/// taken only when both are null: the reporting dimensions are the reference's.
+fn read_capture(b: &[u8], v3: bool) -> Option<Capture<'_>> {
     let mut r = Input::new(b, 0);
     let event_id = r.string()?;
     let occurred_ms = r.long()?;
@@ -76,6 +79,9 @@ fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
             let amount = r.long()?;
             let platform_fee = r.long()?;
             let currency = r.optional_string()?;
+            if v3 && r.optional_string()?.is_some() {
+                return None; // a category
+            }
             lines.push(Line {
                 seller_id,
                 item_id,
@@ -85,7 +91,10 @@ fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
             });
         }
     }
-    r.optional_string()?; // channel: informational, not posted
+    let channel = r.optional_string()?; // recorded in the metadata (a reporting dimension)
+    if v3 && r.optional_string()?.is_some() {
+        return None; // a region
+    }
     if !r.at_end() {
         return None;
     }
@@ -99,6 +108,7 @@ fn read_capture(b: &[u8]) -> Option<Capture<'_>> {
         gateway_fee,
         shipping,
         lines,
+        channel,
     })
 }
 
@@ -239,10 +249,11 @@ fn transaction_id(namespace: &[u8; 16], event_id: &str) -> String {
     )
 }
 
-/// The lane for one writer schema (OrderCaptured v2's fingerprint) and one policy.
+/// The lane for OrderCaptured v2's writer schema (and v3's, when given) and one policy.
 #[pyclass(frozen, module = "splitbook_native")]
 struct CaptureLane {
     fingerprint: Vec<u8>,
+    fingerprint_v3: Option<Vec<u8>>,
     currencies: HashSet<String>,
     namespace: [u8; 16],
     window_micros: i64,
@@ -252,24 +263,27 @@ struct CaptureLane {
 impl CaptureLane {
     /// fingerprint: the 8 bytes of the writer schema taken; currencies: the ISO 4217
     /// codes money.is_currency knows; namespace: the transaction ids' uuid5 namespace
-    /// (16 bytes); escrow_window_micros: Policy.escrow_window.
+    /// (16 bytes); escrow_window_micros: Policy.escrow_window; fingerprint_v3: v3's.
     #[new]
+    #[pyo3(signature = (fingerprint, currencies, namespace, escrow_window_micros, fingerprint_v3=None))]
     fn new(
         fingerprint: Vec<u8>,
         currencies: HashSet<String>,
         namespace: Vec<u8>,
         escrow_window_micros: i64,
+        fingerprint_v3: Option<Vec<u8>>,
     ) -> PyResult<Self> {
         let namespace: [u8; 16] = namespace
             .try_into()
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("namespace must be 16 bytes"))?;
-        if fingerprint.len() != 8 {
+        if fingerprint.len() != 8 || fingerprint_v3.as_ref().is_some_and(|f| f.len() != 8) {
             return Err(pyo3::exceptions::PyValueError::new_err(
                 "fingerprint must be 8 bytes",
             ));
         }
         Ok(CaptureLane {
             fingerprint,
+            fingerprint_v3,
             currencies,
             namespace,
             window_micros: escrow_window_micros,
@@ -319,10 +333,15 @@ impl CaptureLane {
 
 impl CaptureLane {
     fn take(&self, data: &[u8]) -> Option<Staged> {
-        if data.len() < 10 || data[..2] != MAGIC || data[2..10] != self.fingerprint[..] {
+        if data.len() < 10 || data[..2] != MAGIC {
             return None;
         }
-        let c = read_capture(&data[10..])?;
+        let v3 = match &data[2..10] {
+            f if f == &self.fingerprint[..] => false,
+            f if self.fingerprint_v3.as_deref() == Some(f) => true,
+            _ => return None,
+        };
+        let c = read_capture(&data[10..], v3)?;
         if !self.plainly_valid(&c) {
             return None;
         }
@@ -335,6 +354,7 @@ impl CaptureLane {
             || !plain_text(c.event_id)
             || !plain_id(c.order_id)
             || !plain_id(c.gateway)
+            || !c.channel.map_or(true, plain_id)
         {
             return false;
         }
@@ -423,7 +443,8 @@ impl CaptureLane {
         let ident = identity(c);
         let digest: [u8; 32] = Sha256::digest(ident.as_bytes()).into();
 
-        // metadata {"gateway", "platform_fees" (JSON text of the fees, sorted), "release_due_at"},
+        // metadata {"channel" (when there is one), "gateway", "platform_fees" (JSON text of the
+        // fees, sorted), "release_due_at"},
         // JSON with sorted keys and COPY-escaped: each backslash of the inner quotes doubled
         let mut fees: Vec<(&str, i64)> = sellers
             .iter()
@@ -442,11 +463,11 @@ impl CaptureLane {
             c.order_id
         );
         isoformat(&mut head, occurred, true);
-        let _ = write!(
-            head,
-            "\t{{\"gateway\":\"{}\",\"platform_fees\":\"{{",
-            c.gateway
-        );
+        head.push_str("\t{");
+        if let Some(channel) = c.channel {
+            let _ = write!(head, "\"channel\":\"{}\",", channel);
+        }
+        let _ = write!(head, "\"gateway\":\"{}\",\"platform_fees\":\"{{", c.gateway);
         for (i, (seller, fee)) in fees.iter().enumerate() {
             let _ = write!(
                 head,
