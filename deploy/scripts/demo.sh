@@ -20,6 +20,9 @@ SPLITBOOK_PAYOUT_CNAB240_CURRENCIES="${SPLITBOOK_PAYOUT_CNAB240_CURRENCIES-BRL}"
   "$SPLITBOOK" --log-level warning story --date "$DAY" --orders "$ORDERS" --sellers "$SELLERS"
 "$SPLITBOOK" --log-level warning report
 echo
+say "sales by category and region (the analysts' views: sales_facts, sales_daily; splitbook sales --by ...)"
+"$SPLITBOOK" --log-level warning sales --by category,region --currency BRL
+echo
 say "verify: the hash chain, every invariant, every read model against the journal"
 "$SPLITBOOK" --log-level warning verify
 echo

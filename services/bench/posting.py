@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--baseline-events", type=int, default=10_000)
     ap.add_argument("--out", default=str(ROOT / "bench-results"))
+    ap.add_argument("--dimensions", action="store_true",
+                    help="captures that name a category per line and a region (OrderCaptured v3's reporting "
+                         "dimensions): the Python path, which the capture lane leaves them to")
     ap.add_argument("--profile", action="store_true",
                     help="run the posting consumer, the relay and the projection worker under py-spy and write a flame "
                          "graph of each (SVG) next to the results; their rates are then lower than without it")
@@ -267,13 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     registry = SchemaRegistry.from_dir()
 
     print(f"generating and publishing {args.events:,} capture events ...", flush=True)
-    records = marketplace_day(date(2026, 11, 24), args.events, 500, seed=42, run_id=f"_{run}")
+    records = marketplace_day(date(2026, 11, 24), args.events, 500, seed=42, run_id=f"_{run}",
+                              dimensions=args.dimensions)
     t0 = time.perf_counter()
     publish(make_producer(base), prefix + ORDERS, registry, records)
     publish_s = time.perf_counter() - t0
 
     dbs = {k: f"bench_{run}_{k}" for k in ("main", "baseline", "raw", "alone")}
-    results: dict = {"machine": machine(),
+    results: dict = {"machine": machine(), "dimensions": args.dimensions,
                      "events": args.events, "published_per_s": args.events / publish_s}
     try:
         url = _db(base.database_url, dbs["main"])

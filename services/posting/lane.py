@@ -6,8 +6,8 @@ reference would post it, and post it the same way:
 
 - `parse` takes a message of OrderCaptured v2 or v3 (the schemas the lane was written
   for, pinned by fingerprint) whose every field is within bounds and of the plain
-  alphabet, whose amounts add up, and which names no category or region (the reporting
-  dimensions v3 adds are the Python path's; the channel is recorded by both); anything
+  alphabet, and whose amounts add up; it records the reporting dimensions (channel,
+  region, and the sales per seller and category) as the capture rule does; anything
   else is None and goes the Python way (decoded, judged, rejected with the reference's
   own reason and words);
 - its transaction is the capture rule's, its digest the registry's identity, its rows
@@ -44,8 +44,8 @@ log = structlog.get_logger()
 
 # OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc): the layout the lane reads.
 V2_FINGERPRINT = bytes.fromhex("91175d380e6b4955")
-# The reader versions the lane's events are the reader's in: v3 adds only fields the
-# lane's messages leave null (a line's category, the region).
+# The reader versions the lane's events are the reader's in (a v2 message read by v3 has
+# no category and no region, as the lane reads it).
 READERS = (2, 3)
 
 if splitbook_native is not None:

@@ -53,7 +53,7 @@ def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> s
 def sales(conn: psycopg.Connection, by: list[str], start, end, currency: str | None, fmt: str = "table") -> str:
     """The sales views (migration 0022) rolled up by the dimensions asked for."""
     rows = store.sales_by(conn, by, start, end, currency)
-    headers = (*(d.removesuffix("_id") for d in by), "currency", "orders", "gross sales", "refunds", "net sales",
+    headers = (*(d.removesuffix("_id") for d in by), "currency", "seller orders", "gross sales", "refunds", "net sales",
                "net platform fees", "take rate bp")
     n = len(by)
     if fmt == "table":

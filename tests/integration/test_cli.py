@@ -22,6 +22,7 @@ def splitbook(*args, env=None):
     (["gl", "export", "--date", "9999-12-31"], "past the last day a report can cover"),
     (["sales", "--by", "category,colour"], "dimensions are seller, category, channel, region"),
     (["alerts", "check", "--as-of", "noon"], "is not an ISO 8601 time"),
+    (["release-reserves", "--as-of", "2026-13-01"], "is not an ISO 8601 time"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_cli_argument_is_one_readable_line(args, message):

@@ -13,7 +13,7 @@ mod copy;
 mod projection;
 mod wire;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use pyo3::prelude::*;
@@ -36,6 +36,7 @@ struct Line<'a> {
     amount: i64,
     platform_fee: i64,
     currency: Option<&'a str>,
+    category: Option<&'a str>, // v3
 }
 
 struct Capture<'a> {
@@ -49,11 +50,18 @@ struct Capture<'a> {
     shipping: i64,
     lines: Vec<Line<'a>>,
     channel: Option<&'a str>,
+    region: Option<&'a str>, // v3
+}
+
+impl Capture<'_> {
+    /// OrderCaptured.has_dimensions: a region, or a line's category.
+    fn has_dimensions(&self) -> bool {
+        self.region.is_some() || self.lines.iter().any(|ln| ln.category.is_some())
+    }
 }
 
 /// OrderCaptured v2 (schemas/marketplace/OrderCaptured.v2.avsc), after the header; with
-/// v3, v3's layout (a category after each line's currency, a region after the channel),
-/// taken only when both are null: the reporting dimensions are the reference's.
+/// v3, v3's layout (a category after each line's currency, a region after the channel).
 fn read_capture(b: &[u8], v3: bool) -> Option<Capture<'_>> {
     let mut r = Input::new(b, 0);
     let event_id = r.string()?;
@@ -79,22 +87,19 @@ fn read_capture(b: &[u8], v3: bool) -> Option<Capture<'_>> {
             let amount = r.long()?;
             let platform_fee = r.long()?;
             let currency = r.optional_string()?;
-            if v3 && r.optional_string()?.is_some() {
-                return None; // a category
-            }
+            let category = if v3 { r.optional_string()? } else { None };
             lines.push(Line {
                 seller_id,
                 item_id,
                 amount,
                 platform_fee,
                 currency,
+                category,
             });
         }
     }
     let channel = r.optional_string()?; // recorded in the metadata (a reporting dimension)
-    if v3 && r.optional_string()?.is_some() {
-        return None; // a region
-    }
+    let region = if v3 { r.optional_string()? } else { None };
     if !r.at_end() {
         return None;
     }
@@ -109,6 +114,7 @@ fn read_capture(b: &[u8], v3: bool) -> Option<Capture<'_>> {
         shipping,
         lines,
         channel,
+        region,
     })
 }
 
@@ -217,6 +223,25 @@ fn identity(c: &Capture) -> String {
         }
     }
     s.push_str(if c.lines.len() == 1 { ",))" } else { "))" });
+    if c.has_dimensions() {
+        // OrderCaptured.identity: " dimensions=" + repr((channel, region, categories))
+        let quoted = |v: Option<&str>| v.map_or_else(|| "None".to_owned(), |x| format!("'{x}'"));
+        let _ = write!(
+            s,
+            " dimensions=({}, {}, (",
+            quoted(c.channel),
+            quoted(c.region)
+        );
+        for (i, ln) in c.lines.iter().enumerate() {
+            let _ = write!(
+                s,
+                "{}{}",
+                if i > 0 { ", " } else { "" },
+                quoted(ln.category)
+            );
+        }
+        s.push_str(if c.lines.len() == 1 { ",))" } else { "))" });
+    }
     s
 }
 
@@ -355,6 +380,7 @@ impl CaptureLane {
             || !plain_id(c.order_id)
             || !plain_id(c.gateway)
             || !c.channel.map_or(true, plain_id)
+            || !c.region.map_or(true, plain_id)
         {
             return false;
         }
@@ -378,6 +404,7 @@ impl CaptureLane {
         for ln in &c.lines {
             if !plain_id(ln.seller_id)
                 || !plain_text(ln.item_id)
+                || !ln.category.map_or(true, plain_id)
                 || !within(ln.amount)
                 || !within(ln.platform_fee)
             {
@@ -477,9 +504,48 @@ impl CaptureLane {
                 fee
             );
         }
-        head.push_str("}\",\"release_due_at\":\"");
+        head.push_str("}\",");
+        if let Some(region) = c.region.filter(|_| c.has_dimensions()) {
+            let _ = write!(head, "\"region\":\"{}\",", region);
+        }
+        head.push_str("\"release_due_at\":\"");
         isoformat(&mut head, occurred + self.window_micros, false);
-        head.push_str("\"}");
+        head.push('"');
+        if c.has_dimensions() {
+            // capture.sales_of: seller -> category ('' for none) -> [gross, fee], JSON text
+            let mut sales: BTreeMap<&str, BTreeMap<&str, (i64, i64)>> = BTreeMap::new();
+            for ln in &c.lines {
+                let cell = sales
+                    .entry(ln.seller_id)
+                    .or_default()
+                    .entry(ln.category.unwrap_or(""))
+                    .or_default();
+                cell.0 += ln.amount;
+                cell.1 += ln.platform_fee;
+            }
+            head.push_str(",\"sales\":\"{");
+            for (i, (seller, cells)) in sales.iter().enumerate() {
+                let _ = write!(
+                    head,
+                    "{}\\\\\"{}\\\\\":{{",
+                    if i > 0 { "," } else { "" },
+                    seller
+                );
+                for (j, (category, (gross, fee))) in cells.iter().enumerate() {
+                    let _ = write!(
+                        head,
+                        "{}\\\\\"{}\\\\\":[{},{}]",
+                        if j > 0 { "," } else { "" },
+                        category,
+                        gross,
+                        fee
+                    );
+                }
+                head.push('}');
+            }
+            head.push_str("}\"");
+        }
+        head.push('}');
 
         Staged {
             event_id: c.event_id.to_owned(),
