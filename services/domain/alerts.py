@@ -128,18 +128,14 @@ def evaluate(f: Figures, t: Thresholds) -> list[Breach]:
         if a.captures < t.rate_min_captures or a.captured <= 0:
             continue
         m = lambda v: format_minor(v, a.currency)  # noqa: E731
-        if a.refunded * 10_000 > t.refund_rate_bp * a.captured:
-            out.append(Breach(Rule.REFUND_RATE, f"{a.seller_id}:{a.currency}",
-                              f"seller {a.seller_id}: refunds of {m(a.refunded)} against {m(a.captured)} captured in"
-                              f" {a.captures} orders over {window}: {_bp(a.refunded, a.captured)}"
-                              f" (threshold {_bp(t.refund_rate_bp, 10_000)})",
-                              seller_id=a.seller_id, amount_minor=a.refunded, currency=a.currency))
-        if a.disputed * 10_000 > t.chargeback_rate_bp * a.captured:
-            out.append(Breach(Rule.CHARGEBACK_RATE, f"{a.seller_id}:{a.currency}",
-                              f"seller {a.seller_id}: disputes of {m(a.disputed)} against {m(a.captured)} captured in"
-                              f" {a.captures} orders over {window}: {_bp(a.disputed, a.captured)}"
-                              f" (threshold {_bp(t.chargeback_rate_bp, 10_000)})",
-                              seller_id=a.seller_id, amount_minor=a.disputed, currency=a.currency))
+        for rule, what, amount, threshold_bp in ((Rule.REFUND_RATE, "refunds", a.refunded, t.refund_rate_bp),
+                                                 (Rule.CHARGEBACK_RATE, "disputes", a.disputed, t.chargeback_rate_bp)):
+            if amount * 10_000 > threshold_bp * a.captured:
+                out.append(Breach(rule, f"{a.seller_id}:{a.currency}",
+                                  f"seller {a.seller_id}: {what} of {m(amount)} against {m(a.captured)} captured in"
+                                  f" {a.captures} orders over {window}: {_bp(amount, a.captured)}"
+                                  f" (threshold {_bp(threshold_bp, 10_000)})",
+                                  seller_id=a.seller_id, amount_minor=amount, currency=a.currency))
     for p in f.payables:
         if p.payable < -t.negative_payable_minor:
             out.append(Breach(Rule.NEGATIVE_PAYABLE, f"{p.seller_id}:{p.currency}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime
 from typing import NamedTuple
 
@@ -58,30 +59,10 @@ class OrderCaptured(NamedTuple):
         return f"{core} dimensions={(self.channel, self.region, tuple(ln.category for ln in self.lines))!r}"
 
 
-class _LineV2(NamedTuple):  # the repr of CaptureLine before schema v3 (OrderCaptured.identity)
-    seller_id: str
-    item_id: str
-    amount: int
-    platform_fee: int
-    currency: str | None
-
-
-_LineV2.__name__ = _LineV2.__qualname__ = "CaptureLine"
-
-
-class _CaptureV2(NamedTuple):  # the repr of OrderCaptured before schema v3
-    event_id: str
-    occurred_at: datetime
-    order_id: str
-    gateway: str
-    currency: str
-    amount: int
-    gateway_fee: int
-    shipping: int
-    lines: tuple
-
-
-_CaptureV2.__name__ = _CaptureV2.__qualname__ = "OrderCaptured"
+# OrderCaptured and CaptureLine as they were before schema v3: their reprs are the
+# identity of a capture without dimensions (OrderCaptured.identity)
+_LineV2 = namedtuple("CaptureLine", CaptureLine._fields[:5])
+_CaptureV2 = namedtuple("OrderCaptured", OrderCaptured._fields[:9])
 
 
 class RefundLine(NamedTuple):

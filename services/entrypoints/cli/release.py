@@ -30,22 +30,22 @@ def register(sub) -> None:
 def release(args) -> int:
     from services.release import scheduler
 
-    settings = Settings.from_env()
-    with db.connect(settings.database_url) as conn:
-        as_of = args.as_of or now()
-        n = scheduler.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
-    print(f"published {n} ReleaseEscrow commands as of {as_of.isoformat()}")
-    return 0
+    return _publish_once(scheduler, "ReleaseEscrow", args.as_of)
 
 
 def release_reserves(args) -> int:
     from services.release import reserves
 
+    return _publish_once(reserves, "ReleaseReserve", args.as_of)
+
+
+def _publish_once(scheduler, command: str, as_of) -> int:
+    """One pass of a scheduler (its run_once) as of as_of, default now."""
     settings = Settings.from_env()
     with db.connect(settings.database_url) as conn:
-        as_of = args.as_of or now()
-        n = reserves.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
-    print(f"published {n} ReleaseReserve commands as of {as_of.isoformat()}")
+        as_of = as_of or now()
+        n = scheduler.run_once(settings, conn, bootstrap.producer(settings), SchemaRegistry.from_dir(), as_of)
+    print(f"published {n} {command} commands as of {as_of.isoformat()}")
     return 0
 
 
