@@ -41,6 +41,7 @@ class Thresholds:
     exception_age_hours: float = 24
     parked_age_minutes: float = 60
     projection_lag_s: float = 120
+    rules: frozenset[Rule] = frozenset(Rule)  # the rules evaluated (the others are off)
 
 
 class SellerActivity(NamedTuple):
@@ -121,7 +122,8 @@ def _bp(part: int, whole: int) -> str:
 
 
 def evaluate(f: Figures, t: Thresholds) -> list[Breach]:
-    """Every breach in the figures, each rule's in the order it reads them."""
+    """Every breach in the figures of the rules that are on (t.rules), each rule's in the
+    order it reads them."""
     out: list[Breach] = []
     window = f"the {t.rate_window_days} days to {f.as_of.isoformat()}"
     for a in f.activity:
@@ -173,7 +175,7 @@ def evaluate(f: Figures, t: Thresholds) -> list[Breach]:
             out.append(Breach(Rule.PROJECTION_LAG, "read-models",
                               f"the read models are {f.lag.behind:,} transactions behind the journal, the oldest"
                               f" recorded {seconds:.0f} s ago (threshold {t.projection_lag_s:g} s)"))
-    return out
+    return [b for b in out if b.rule in t.rules]
 
 
 def changes(breaches: list[Breach], breaching: set[str]) -> tuple[list[Breach], set[str]]:

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from services.domain import payees
-from services.domain.alerts import Thresholds
+from services.domain.alerts import Rule, Thresholds
 from services.domain.errors import ConfigError, Rejected
 from services.payouts.batch import Debtor
 
@@ -52,6 +52,7 @@ class Settings(BaseModel):
     alert_exception_age_hours: float = Field(Thresholds.exception_age_hours, gt=0)
     alert_parked_age_minutes: float = Field(Thresholds.parked_age_minutes, gt=0)
     alert_projection_lag_s: float = Field(Thresholds.projection_lag_s, gt=0)
+    alert_rules: frozenset[Rule] = frozenset(Rule)  # SPLITBOOK_ALERT_RULES: comma-separated reason codes, or "all"
     # Who pays out, as the payout files name them (pain.001 Dbtr, DbtrAcct, DbtrAgt); the
     # defaults are the payout files' own (payouts.batch.Debtor), kept in one place.
     payout_debtor_name: str = Field(Debtor.name, min_length=1, max_length=140)
@@ -74,6 +75,14 @@ class Settings(BaseModel):
     @classmethod
     def _currency_list(cls, v):
         return [c.strip() for c in v.split(",") if c.strip()] if isinstance(v, str) else v
+
+    @field_validator("alert_rules", mode="before")
+    @classmethod
+    def _rule_list(cls, v):
+        if isinstance(v, str):
+            names = [r.strip() for r in v.split(",") if r.strip()]
+            return frozenset(Rule) if names == ["all"] else frozenset(names)
+        return v
 
     @field_validator("payout_cnab240_currencies")
     @classmethod

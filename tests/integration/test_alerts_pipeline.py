@@ -11,6 +11,7 @@ import pytest
 
 from services.adapters.kafka import topics
 from services.alerts import worker
+from services.controls import exceptions_queue
 from services.domain.alerts import Thresholds
 from tests.helpers import T0, capture, publish_orders, publish_records, refund, run_pipeline, run_posting
 
@@ -33,6 +34,10 @@ def test_each_breach_is_raised_once_and_again_only_after_it_stopped(settings, co
     seller, detail, status = conn.execute(
         "SELECT seller_id, detail, status FROM exceptions WHERE reason_code = 'ALERT_REFUND_RATE'").fetchone()
     assert (seller, status) == ("S_114", "open") and "refunds of BRL 480.00 against BRL 960.00" in detail
+    # worked in the queue like any exception; resolving it does not raise it again while it lasts
+    (eid,) = conn.execute("SELECT exception_id FROM exceptions WHERE reason_code = 'ALERT_REFUND_RATE'").fetchone()
+    exceptions_queue.resolve(conn, eid, "finance-ana", "seller contacted: a bad batch of chargers")
+    assert conn.execute("SELECT status FROM exceptions WHERE exception_id = %s", (eid,)).fetchone() == ("resolved",)
     assert alerts(conn, day_after + timedelta(hours=1)) == []  # still breaching: not raised again
 
     later = datetime.now(timezone.utc) + timedelta(hours=25)  # the refunds are out of the window now

@@ -65,6 +65,22 @@ def test_old_exceptions_parked_events_and_projection_lag_breach_past_their_age()
     assert rules(Figures(AT, lag=Lag(1_500, AT - timedelta(seconds=119)))) == []
 
 
+def test_a_rule_that_is_off_raises_nothing_and_the_setting_names_them():
+    from services.entrypoints.settings import Settings
+
+    f = Figures(AT, payables=(Payable("S_1", "BRL", -90_000),), lag=Lag(5, AT - timedelta(hours=1)))
+    assert [x.rule for x in evaluate(f, T)] == [Rule.NEGATIVE_PAYABLE, Rule.PROJECTION_LAG]
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://x", "KAFKA_BOOTSTRAP_SERVERS": "k:1",
+                                  "SPLITBOOK_ALERT_RULES": "ALERT_PROJECTION_LAG, ALERT_REFUND_RATE",
+                                  "SPLITBOOK_ALERT_REFUND_RATE_BP": "1500"})
+    t = settings.alert_thresholds()
+    assert t.rules == {Rule.PROJECTION_LAG, Rule.REFUND_RATE} and t.refund_rate_bp == 1500
+    assert [x.rule for x in evaluate(f, t)] == [Rule.PROJECTION_LAG]
+    everything = Settings.from_env({"DATABASE_URL": "postgresql://x", "KAFKA_BOOTSTRAP_SERVERS": "k:1",
+                                    "SPLITBOOK_ALERT_RULES": "all"})
+    assert everything.alert_thresholds().rules == set(Rule)
+
+
 def b(subject: str) -> Breach:
     return Breach(Rule.NEGATIVE_PAYABLE, subject, "")
 
