@@ -23,7 +23,7 @@ from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db, journal, offsets, parked, profiles
 from services.domain.batch_state import fold_batch
 from services.domain.errors import PermanentError, TransientError
-from services.domain.events import SellerProfileUpdated
+from services.domain.events import ReleaseReserve, SellerProfileUpdated
 from services.domain.order_state import fold
 from services.domain.rules.capture import Policy
 from services.posting.batch import Context, Decoded, Inbound, Outcome, apply_rules, decode, quarantined
@@ -214,15 +214,13 @@ class PostingConsumer:
                     for d in decoded if Needs.PAYABLES in d.type.needs}
         for book in payables.values():
             sellers |= set(book)
-        as_of: dict[str, object] = {}  # currency -> the earliest as-of time the batch's commands ask about
-        for d in decoded:
-            if isinstance(d, Decoded) and Needs.RESERVES in d.type.needs:
-                as_of[d.event.currency] = min(as_of.get(d.event.currency, d.event.occurred_at), d.event.occurred_at)
-                sellers.add(getattr(d.event, "seller_id", None) or "")
+        as_of: dict[str, datetime] = {}  # currency -> the earliest as-of time of the batch's reserve commands
+        for e in (d.event for d in decoded if Needs.RESERVES in d.type.needs):
+            as_of[e.currency] = min(as_of.get(e.currency, e.occurred_at), e.occurred_at)
         reserves = {c: journal.reserves(conn, c, t) for c, t in as_of.items()}
         for book in reserves.values():
             sellers |= set(book)
-        sellers.discard("")
+        sellers |= {d.event.seller_id for d in decoded if isinstance(d.event, ReleaseReserve)}
         known = {s: carry.profiles[s] for s in sellers if s in carry.profiles}
         known.update(profiles.load(conn, sorted(sellers - known.keys())))
         return Context(self.policy, digests, orders, known, batches, payables, reserves, lane=self.lane)
