@@ -3,8 +3,9 @@ seller whose reserve holds more than the amounts still within their period; it n
 writes the journal. It runs in the release scheduler's loop, on the same injected clock.
 
 Candidates come from the journal; the posting consumer re-checks all of it, so a command
-that arrives twice is a duplicate (its id names the seller, the currency and the latest
-period end it covers) and one that finds nothing left to release is a no-op."""
+that arrives twice is a duplicate (its id names the seller, the currency, the latest
+period end it covers and the amount due then) and one that finds nothing left to
+release is a no-op."""
 
 from __future__ import annotations
 
@@ -26,14 +27,15 @@ from services.runtime import metrics
 log = structlog.get_logger()
 
 
-def command_id(seller: str, currency: str, covers: datetime) -> str:
-    """reserve:<seller>:<currency>:<period end, UTC>, or its digest past the id bound."""
-    eid = f"reserve:{seller}:{currency}:{covers.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+def command_id(seller: str, currency: str, covers: datetime, amount: int) -> str:
+    """reserve:<seller>:<currency>:<period end, UTC>:<amount due>, or its digest past the id
+    bound (the amount: what an adjustment adds to a reserve is released by a command of its own)."""
+    eid = f"reserve:{seller}:{currency}:{covers.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}:{amount}"
     return eid if len(eid) <= ID_MAX_CHARS else "reserve:" + hashlib.sha256(eid.encode()).hexdigest()
 
 
-def release_command(seller: str, currency: str, covers: datetime | None, as_of: datetime) -> dict:
-    return {"event_id": command_id(seller, currency, covers or as_of), "occurred_at": as_of,
+def release_command(seller: str, currency: str, covers: datetime | None, amount: int, as_of: datetime) -> dict:
+    return {"event_id": command_id(seller, currency, covers or as_of, amount), "occurred_at": as_of,
             "seller_id": seller, "currency": currency}
 
 
@@ -42,7 +44,7 @@ def run_once(settings: Settings, conn: psycopg.Connection, producer: Producer, r
     due = backoffice.due_reserves(conn, as_of, 100_000)
     if due:
         publish(producer, settings.topic(topics.COMMANDS), registry,
-                (release_command(s, c, end, as_of) for s, c, _amount, end in due), name="ReleaseReserve")
+                (release_command(s, c, end, amount, as_of) for s, c, amount, end in due), name="ReleaseReserve")
     log.info("reserve_release_commands_published", count=len(due), amount=sum(a for _s, _c, a, _e in due),
              as_of=as_of.isoformat())
     metrics.RESERVE_RELEASES.inc(len(due))

@@ -110,3 +110,13 @@ def test_a_profile_with_a_reserve_out_of_bounds_is_refused(rate, days, what):
     with pytest.raises(Rejected, match=what) as exc:
         handle_seller_profile_updated(profile(rate=rate, days=days))
     assert exc.value.reason is Reason.INVALID_FIELD
+
+
+def test_the_scheduler_s_command_id_names_what_it_covers_and_stays_an_id():
+    from services.release.reserves import command_id
+
+    at = DUE + timedelta(days=90)
+    assert command_id("S_114", "BRL", at, 1560) == f"reserve:S_114:BRL:{at:%Y%m%dT%H%M%S}Z:1560"
+    assert command_id("S_114", "BRL", at, 1561) != command_id("S_114", "BRL", at, 1560)  # an adjustment's own
+    long = command_id("S" * 128, "BRL", at, 10**12)
+    assert len(long) <= 128 and long == command_id("S" * 128, "BRL", at, 10**12) and long.startswith("reserve:")
