@@ -50,6 +50,19 @@ def seller_balances(conn: psycopg.Connection, top: int, fmt: str = "table") -> s
     return render(SELLER_COLUMNS, rows, fmt, right=range(2, 10))
 
 
+def sales_dimensions(text: str) -> list[str] | None:
+    """'category,seller' -> ['category', 'seller_id'] (the sales views' columns); None when
+    a name is not a dimension or none is given."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    dims = [n if n in store.SALES_DIMENSIONS else f"{n}_id" for n in names]
+    if not dims or any(d not in store.SALES_DIMENSIONS for d in dims):
+        return None
+    return list(dict.fromkeys(dims))
+
+
+DIMENSION_NAMES = ", ".join(d.removesuffix("_id") for d in store.SALES_DIMENSIONS)
+
+
 def sales(conn: psycopg.Connection, by: list[str], start, end, currency: str | None, fmt: str = "table") -> str:
     """The sales views (migration 0022) rolled up by the dimensions asked for."""
     rows = store.sales_by(conn, by, start, end, currency)

@@ -54,6 +54,14 @@ def test_the_api_reads_and_writes_as_the_token_s_operator(settings):
                                                            "format": "csv"}, headers=bearer(vera))
     assert r.headers["content-type"].startswith("text/csv") and r.text.startswith("seq,date,movement")
 
+    r = api.get("/api/v1/reports/sales", params={"by": "seller,category", "currency": "BRL"}, headers=bearer(vera))
+    assert r.status_code == 200, r.text
+    [row] = r.json()["rows"]  # the helper's captures name no category
+    assert (row["seller_id"], row["category"], row["gross_sales"], row["net_sales"], row["take_rate_bp"]) == (
+        "S_114", None, 2 * 18000, 2 * 18000, 1111.11)  # 20.00 of fees on 180.00
+    r = api.get("/api/v1/reports/sales", params={"by": "colour"}, headers=bearer(vera))
+    assert r.status_code == 400 and "dimensions are seller, category" in r.json()["error"]
+
     r = api.get("/api/v1/orders/O_1", headers=bearer(vera)).json()
     assert r["escrow"]["status"] == "in_escrow" and [t["kind"] for t in r["transactions"]] == ["capture"]
     assert sum(p["amount_minor"] for p in r["transactions"][0]["postings"]) == 0

@@ -109,8 +109,16 @@ def test_log_in_resolve_an_exception_and_approve_an_adjustment_as_a_second_opera
     shot("seller")
     page.click("text=Payouts")
     shot("payouts")
+    page.click("text=Sales")
+    page.fill("input[name=from]", "2026-11-01")
+    page.click("text=Show")
+    assert "S_114" not in page.inner_text("#sales") and page.locator("#sales tr").count() >= 2  # by category, region
+    page.select_option("select[name=by]", "seller")
+    page.click("text=Show")
+    assert "S_114" in page.inner_text("#sales")
+    shot("sales")
     page.goto(f"{console}/console/close")
-    assert "Trial balance" in page.inner_text("main")
+    assert "Trial balance" in page.inner_text("main") and "Reserve roll-forward" in page.inner_text("main")
     shot("close")
 
     with psycopg.connect(settings.database_url) as conn:

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, make_asgi_app
 from pydantic import BaseModel, Field
 
 from services.adapters.avro import SchemaRegistry
-from services.adapters.postgres import db, queries
+from services.adapters.postgres import db, queries, reporting
 from services.closing import close as closing
 from services.controls import adjustments, exceptions_queue, operators
 from services.controls.operators import Operator
@@ -30,7 +30,7 @@ from services.entrypoints.api.console import register_console
 from services.entrypoints.settings import Settings
 from services.runtime import progress
 from services.runtime.metrics import PipelineCollector
-from services.statements import statement
+from services.statements import reports, statement
 
 PAGE_MAX = 1000
 ERROR_MAX_CHARS = 300  # an error names what was refused; a 10 kB id comes back cut, not whole
@@ -162,6 +162,27 @@ def create_app(settings: Settings) -> FastAPI:
                 return PlainTextResponse(text, media_type="text/csv")
             return {"seller_id": seller_id, "from": start, "to": end,
                     "currencies": statement.periods(conn, seller_id, start, end, currency)}
+
+    @app.get("/api/v1/reports/sales", tags=["balances"])
+    def sales_report(by: Annotated[str, Query(max_length=200, description="comma-separated: seller, category,"
+                                                                          " channel, region, sale_date,"
+                                                                          " settlement_date")] = "category",
+                     start: Annotated[date | None, Query(alias="from", description="first sale date")] = None,
+                     end: Annotated[date | None, Query(alias="to", description="last sale date")] = None,
+                     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+                     op: Operator = reader) -> dict:
+        """Gross sales, refunds, net sales, net platform fees and take rate (bp) rolled up by
+        the dimensions asked for, from the analysts' views (sales_daily)."""
+        dims = reports.sales_dimensions(by)
+        if dims is None:
+            raise ConfigError(f"by {by!r}: dimensions are {reports.DIMENSION_NAMES}")
+        with connection() as conn:
+            rows = reporting.sales_by(conn, dims, start, end, currency)
+        keys = [*dims, "currency", "seller_orders", "gross_sales", "refunds", "net_sales", "net_platform_fees",
+                "take_rate_bp"]
+        return {"by": dims, "from": start, "to": end,
+                "rows": [{k: (float(v) if k == "take_rate_bp" and v is not None else v) for k, v in zip(keys, r)}
+                         for r in rows]}
 
     @app.get("/api/v1/orders/{order_id}", tags=["balances"])
     def order(order_id: str, op: Operator = reader) -> dict:

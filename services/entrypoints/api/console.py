@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.adapters.avro import SchemaRegistry
-from services.adapters.postgres import queries
+from services.adapters.postgres import queries, reporting
 from services.closing import close as closing
 from services.controls import adjustments, exceptions_queue, operators
 from services.controls.operators import Operator
@@ -184,6 +184,23 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable,
                 statement = periods(conn, seller_id, start, end, None)
         return page(request, "seller.html", op, title="Sellers", active="Sellers", seller_id=seller_id,
                     balances=balances, statement=statement, start=start, end=end)
+
+    sales_views = {"category": ["category"], "region": ["region"], "channel": ["channel"], "seller": ["seller_id"],
+                   "category,region": ["category", "region"], "settlement_date": ["settlement_date"]}
+
+    @app.get("/console/sales", response_class=HTMLResponse, include_in_schema=False)
+    def sales(request: Request, by: str = "category,region") -> Response:
+        op = who(request)
+        end = _day(request.query_params.get("to")) or datetime.now(timezone.utc).date()
+        start = _day(request.query_params.get("from")) or end - timedelta(days=60)
+        dims = sales_views.get(by, sales_views["category,region"])
+        with connection() as conn:
+            rows = reporting.sales_by(conn, dims, start, end, None)
+        headers = [d.removesuffix("_id").replace("_", " ") for d in dims] + [
+            "currency", "seller orders", "gross sales", "refunds", "net sales", "net platform fees", "take rate"]
+        return page(request, "sales.html", op, title="Sales", active="Sales", rows=rows, dims=len(dims),
+                    headers=headers, by=",".join(d.removesuffix("_id") for d in dims), start=start, end=end,
+                    choices=[(k, k.replace(",", " and ").replace("_", " ")) for k in sales_views])
 
     @app.get("/console/close", response_class=HTMLResponse, include_in_schema=False)
     def close_page(request: Request) -> Response:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from services.adapters.avro import SchemaRegistry
 from services.adapters.postgres import db
-from services.adapters.postgres import reporting as store
 from services.controls import audit
 from services.domain.errors import ConfigError
 from services.domain.money import format_minor, is_currency
@@ -54,8 +53,7 @@ def register(sub) -> None:
     sp.set_defaults(handler=balances)
     sp = sub.add_parser("sales", help="gross sales, refunds, fees and take rate by seller, category, channel, region, date")
     sp.add_argument("--by", type=sales_dimensions, default=["category"],
-                    help=f"comma-separated, of {', '.join(d.removesuffix('_id') for d in store.SALES_DIMENSIONS)}"
-                         " (default category)")
+                    help=f"comma-separated, of {reports.DIMENSION_NAMES} (default category)")
     sp.add_argument("--from", dest="start", type=day, default=None, help="first sale date (UTC)")
     sp.add_argument("--to", dest="end", type=day, default=None, help="last sale date (UTC)")
     sp.add_argument("--currency", type=currency_code, default=None)
@@ -207,13 +205,10 @@ def currency_code(value: str) -> str:
 
 
 def sales_dimensions(value: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    dims = [n if n in store.SALES_DIMENSIONS else f"{n}_id" for n in names]
-    unknown = [n for n, d in zip(names, dims) if d not in store.SALES_DIMENSIONS]
-    if unknown or not dims:
-        allowed = ", ".join(d.removesuffix("_id") for d in store.SALES_DIMENSIONS)
-        raise argparse.ArgumentTypeError(f"{value!r}: dimensions are {allowed}")
-    return list(dict.fromkeys(dims))
+    dims = reports.sales_dimensions(value)
+    if dims is None:
+        raise argparse.ArgumentTypeError(f"{value!r}: dimensions are {reports.DIMENSION_NAMES}")
+    return dims
 
 
 def sales(args) -> int:
