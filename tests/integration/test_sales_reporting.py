@@ -5,7 +5,7 @@ seller, category, region and settlement date adds up to what the journal posted,
 views are documented column by column, and analysts may read them."""
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
