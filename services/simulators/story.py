@@ -19,6 +19,7 @@ import structlog
 from services.adapters.avro import SchemaRegistry
 from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
+from services.adapters.postgres import journal
 from services.alerts import worker as alerts
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
@@ -97,6 +98,10 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
         sent = files.sent_file(out_dir, batch_id)
         if sent is None:
             say(f"payout day {today}: {batch_id} is HELD, its bank file could not be made (see the exceptions)")
+            continue
+        if any(t.kind == "payout_confirmation" for t in journal.batch_transactions(conn, [batch_id]).get(batch_id, [])):
+            say(f"payout day {today}: {batch_id} was answered by the bank already (the story told again): nothing to"
+                " settle")
             continue
         answered_at = as_of + timedelta(hours=4)
         results, replies = bank.settle_file(sent, failure_rate=0.08, seed=today.toordinal(), parts=2, at=answered_at)
