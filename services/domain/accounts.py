@@ -167,24 +167,24 @@ def is_pool(account: str) -> bool:
     return account.startswith(POOL_PREFIX)
 
 
-def payable_seller(account: str) -> str | None:
-    """'seller:S:payable' -> S."""
+def _seller_account(account: str, kind: str) -> str | None:
+    """'seller:S:<kind>' -> S."""
     if not account.startswith("seller:"):
         return None
     parts = account.split(":")
-    if len(parts) == 3 and parts[0] == "seller" and parts[2] == "payable":
+    if len(parts) == 3 and parts[2] == kind:
         return parts[1]
     return None
+
+
+def payable_seller(account: str) -> str | None:
+    """'seller:S:payable' -> S."""
+    return _seller_account(account, "payable")
 
 
 def reserve_seller(account: str) -> str | None:
     """'seller:S:reserve' -> S."""
-    if not account.startswith("seller:"):
-        return None
-    parts = account.split(":")
-    if len(parts) == 3 and parts[0] == "seller" and parts[2] == "reserve":
-        return parts[1]
-    return None
+    return _seller_account(account, "reserve")
 
 
 def escrow_seller_of(account: str) -> str | None:

@@ -18,6 +18,7 @@ import psycopg
 
 from services.adapters.postgres import backoffice, journal, profiles
 from services.domain.errors import PermanentError
+from services.domain.rules.profiles import in_force
 from services.payouts import cnab240, pain001
 from services.payouts.batch import Batch, Debtor, FileRefused, Line, decimal, end_to_end_id
 
@@ -34,8 +35,7 @@ def load_batch(conn: psycopg.Connection, batch_id: str) -> Batch:
     book = profiles.load(conn, sorted(lines))
     out = []
     for seller, amount in sorted(lines.items()):
-        in_force = [p for p in book.get(seller, []) if p.occurred_at <= t.occurred_at]
-        p = in_force[-1] if in_force else None
+        p = in_force(book.get(seller, []), t.occurred_at)
         out.append(Line(seller, int(amount)) if p is None else
                    Line(seller, int(amount), p.bank_account_ref or "", p.legal_name, p.tax_document, p.bank_account))
     return Batch(batch_id, t.metadata["batch_date"], t.postings[0].currency,

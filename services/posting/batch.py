@@ -22,6 +22,7 @@ from services.domain.events import SellerProfileUpdated
 from services.domain.order_state import OrderState
 from services.domain.reserve_state import ReserveState
 from services.domain.rules.capture import Policy
+from services.domain.rules.profiles import in_force
 from services.posting.lane import CaptureLane, LaneCapture
 from services.posting.registry import BY_NAME, EventType
 
@@ -97,8 +98,7 @@ class Context:
         return state
 
     def profile_at(self, seller: str, as_of: datetime) -> SellerProfileUpdated | None:
-        in_force = [p for p in self.profiles.get(seller, ()) if p.occurred_at <= as_of]
-        return in_force[-1] if in_force else None
+        return in_force(self.profiles.get(seller, ()), as_of)
 
     def withholding_bp(self, sellers, as_of: datetime) -> dict[str, int]:
         out = {}

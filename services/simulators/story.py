@@ -21,6 +21,7 @@ from services.adapters.kafka import topics
 from services.adapters.kafka.publish import publish
 from services.adapters.postgres import journal
 from services.alerts import worker as alerts
+from services.domain.batch_state import fold_batch
 from services.entrypoints import bootstrap
 from services.entrypoints.settings import Settings
 from services.payouts import answers, files
@@ -99,7 +100,7 @@ def run(settings: Settings, conn: psycopg.Connection, today: date, orders: int, 
         if sent is None:
             say(f"payout day {today}: {batch_id} is HELD, its bank file could not be made (see the exceptions)")
             continue
-        if any(t.kind == "payout_confirmation" for t in journal.batch_transactions(conn, [batch_id]).get(batch_id, [])):
+        if fold_batch(batch_id, journal.batch_transactions(conn, [batch_id]).get(batch_id, [])).outcome:
             say(f"payout day {today}: {batch_id} was answered by the bank already (the story told again): nothing to"
                 " settle")
             continue

@@ -63,11 +63,15 @@ def sales_dimensions(text: str) -> list[str] | None:
 DIMENSION_NAMES = ", ".join(d.removesuffix("_id") for d in store.SALES_DIMENSIONS)
 
 
+def sales_headers(by: list[str]) -> list[str]:
+    """The columns of a sales roll-up by these dimensions, as people read them."""
+    return [c.removesuffix("_id").replace("_", " ") for c in (*by, *store.SALES_MEASURES)]
+
+
 def sales(conn: psycopg.Connection, by: list[str], start, end, currency: str | None, fmt: str = "table") -> str:
     """The sales views (migration 0022) rolled up by the dimensions asked for."""
     rows = store.sales_by(conn, by, start, end, currency)
-    headers = (*(d.removesuffix("_id") for d in by), "currency", "seller orders", "gross sales", "refunds", "net sales",
-               "net platform fees", "take rate bp")
+    headers = sales_headers(by)
     n = len(by)
     if fmt == "table":
         rows = [(*("(none)" if v is None else v for v in r[:n]), r[n], r[n + 1],

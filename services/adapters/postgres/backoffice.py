@@ -72,23 +72,3 @@ def batches_sent_as(conn: psycopg.Connection, fmt: str) -> list[str]:
         "SELECT f.batch_id FROM payout_files f JOIN payout_batches b USING (batch_id)"
         " WHERE f.format = %s AND b.confirmed_count < b.line_count ORDER BY f.batch_id", (fmt,))]
 
-
-def due_reserves(conn: psycopg.Connection, as_of: datetime, limit: int) -> list[tuple[str, str, int, datetime | None]]:
-    """(seller, currency, amount, latest period end at or before as_of) of every reserve
-    holding more than the amounts still within their period, its seller not on hold."""
-    rows = conn.execute(
-        "WITH bal AS (SELECT split_part(account, ':', 2) AS seller, currency, -sum(amount_minor) AS balance"
-        "  FROM journal_postings WHERE account LIKE 'seller:%%' AND account LIKE 'seller:%%:reserve'"
-        "  GROUP BY account, currency HAVING -sum(amount_minor) > 0),"
-        " holds AS (SELECT r.key AS seller, c.currency, (r.value->>0)::bigint AS amount,"
-        "  (r.value->>1)::timestamptz AS until FROM journal_transactions t"
-        "  CROSS JOIN LATERAL jsonb_each((t.metadata->>'reserve')::jsonb) r"
-        "  CROSS JOIN LATERAL (SELECT currency FROM journal_postings WHERE seq = t.seq LIMIT 1) c"
-        "  WHERE t.kind = 'release' AND t.metadata ? 'reserve')"
-        " SELECT b.seller, b.currency, b.balance - coalesce(sum(h.amount) FILTER (WHERE h.until > %(t)s), 0),"
-        "  max(h.until) FILTER (WHERE h.until <= %(t)s)"
-        " FROM bal b LEFT JOIN holds h USING (seller, currency) LEFT JOIN seller_profiles sp ON sp.seller_id = b.seller"
-        " WHERE NOT coalesce(sp.payout_hold, false) GROUP BY b.seller, b.currency, b.balance"
-        " HAVING b.balance > coalesce(sum(h.amount) FILTER (WHERE h.until > %(t)s), 0)"
-        " ORDER BY 1, 2 LIMIT %(n)s", {"t": as_of, "n": limit})
-    return [(s, c, int(a), end) for s, c, a, end in rows]

@@ -197,9 +197,17 @@ def payables(conn: psycopg.Connection, currency: str) -> dict[str, int]:
     return {account.split(":")[1]: int(balance) for account, balance in rows}
 
 
-def reserves(conn: psycopg.Connection, currency: str, as_of: datetime) -> dict[str, ReserveState]:
+def reserve_currencies(conn: psycopg.Connection) -> list[str]:
+    """The currencies some seller's reserve has moved in."""
+    return [c for (c,) in conn.execute(
+        "SELECT DISTINCT currency FROM journal_postings WHERE account LIKE 'seller:%%'"
+        " AND account LIKE 'seller:%%:reserve' ORDER BY 1")]
+
+
+def reserves(conn: psycopg.Connection, currency: str, as_of: datetime | None) -> dict[str, ReserveState]:
     """seller_id -> their reserve in currency: its balance, and the amounts releases put in
-    it whose period ends after as_of (journal_release_reserves indexes those releases)."""
+    it whose period ends after as_of (all of them when as_of is None;
+    journal_release_reserves indexes those releases)."""
     out: dict[str, ReserveState] = {}
     for account, balance in conn.execute(
             "SELECT account, -sum(amount_minor) FROM journal_postings WHERE account LIKE 'seller:%%'"
@@ -209,9 +217,10 @@ def reserves(conn: psycopg.Connection, currency: str, as_of: datetime) -> dict[s
     for seller, amount, until in conn.execute(
             "SELECT r.key, (r.value->>0)::bigint, (r.value->>1)::timestamptz FROM journal_transactions t"
             " CROSS JOIN LATERAL jsonb_each((t.metadata->>'reserve')::jsonb) r"
-            " WHERE t.kind = 'release' AND t.metadata ? 'reserve' AND (r.value->>1)::timestamptz > %s"
+            " WHERE t.kind = 'release' AND t.metadata ? 'reserve'"
+            " AND (%s::timestamptz IS NULL OR (r.value->>1)::timestamptz > %s)"
             " AND EXISTS (SELECT 1 FROM journal_postings p WHERE p.seq = t.seq AND p.currency = %s)"
-            " ORDER BY t.seq", (as_of, currency)):
+            " ORDER BY t.seq", (as_of, as_of, currency)):
         out.setdefault(seller, ReserveState(seller, currency)).holds.append((until, int(amount)))
     return out
 

@@ -73,12 +73,13 @@ def seller_movements(conn: psycopg.Connection, seller: str) -> list[tuple]:
 
 
 SALES_DIMENSIONS = ("seller_id", "category", "channel", "region", "sale_date", "settlement_date")
+# what sales_by gives after the dimensions
+SALES_MEASURES = ("currency", "seller_orders", "gross_sales", "refunds", "net_sales", "net_platform_fees", "take_rate_bp")
 
 
 def sales_by(conn: psycopg.Connection, by: list[str], lo, hi, currency: str | None) -> list[tuple]:
     """The sales_daily view rolled up by the dimensions `by` (of SALES_DIMENSIONS) and
-    currency, for sales dated lo..hi (either may be None): dimensions..., currency,
-    orders, gross_sales, refunds, net_sales, net_platform_fees, take_rate_bp."""
+    currency, for sales dated lo..hi (either may be None): dimensions..., SALES_MEASURES."""
     dims = [sql.Identifier(d) for d in by if d in SALES_DIMENSIONS]
     keys = sql.SQL(", ").join([*dims, sql.Identifier("currency")])
     return conn.execute(sql.SQL(

@@ -5,12 +5,24 @@ carries an account a bank would bounce."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from services.domain import payees
 from services.domain.errors import Reason, Rejected
 from services.domain.events import SellerProfileUpdated
 from services.domain.rules.common import require_id
 
 RESERVE_PERIOD_MAX_DAYS = 730  # two years: longer than any card network's chargeback window
+
+
+def in_force(versions: Sequence[SellerProfileUpdated], as_of: datetime) -> SellerProfileUpdated | None:
+    """The profile in force at as_of: the last of versions (in effective order) from then or before."""
+    found = None
+    for p in versions:
+        if p.occurred_at <= as_of:
+            found = p
+    return found
 
 
 def handle_seller_profile_updated(e: SellerProfileUpdated) -> SellerProfileUpdated:

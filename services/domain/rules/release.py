@@ -10,7 +10,7 @@ from services.domain import accounts
 from services.domain.errors import NoOp, Reason, Rejected
 from services.domain.events import ReleaseEscrow
 from services.domain.journal import Posting, Transaction, TxKind, credit, debit, transaction_id_for
-from services.domain.money import div_half_even
+from services.domain.money import basis_points_of
 from services.domain.order_state import OrderState
 from services.domain.rules.common import finish, require_capture, require_id
 
@@ -42,10 +42,10 @@ def handle_release_escrow(cmd: ReleaseEscrow, state: OrderState, withholding_bp:
         postings.append(debit(account, cur, held))
         if part.part == "seller":
             seller = part.seller_id
-            w = div_half_even(held * withholding_bp.get(seller, 0), 10_000)
+            w = basis_points_of(held, withholding_bp.get(seller, 0))
             withheld[seller] = w
             rate, days = (reserves or {}).get(seller, (0, 0))
-            r = div_half_even((held - w) * rate, 10_000)
+            r = basis_points_of(held - w, rate)
             if r:
                 until = cmd.occurred_at + timedelta(days=days)
                 reserved[seller] = [r, until.isoformat()]

@@ -178,8 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise ConfigError(f"by {by!r}: dimensions are {reports.DIMENSION_NAMES}")
         with connection() as conn:
             rows = reporting.sales_by(conn, dims, start, end, currency)
-        keys = [*dims, "currency", "seller_orders", "gross_sales", "refunds", "net_sales", "net_platform_fees",
-                "take_rate_bp"]
+        keys = [*dims, *reporting.SALES_MEASURES]
         return {"by": dims, "from": start, "to": end,
                 "rows": [{k: (float(v) if k == "take_rate_bp" and v is not None else v) for k, v in zip(keys, r)}
                          for r in rows]}

@@ -23,6 +23,7 @@ from services.domain.errors import ConfigError, Forbidden, Rejected, SplitbookEr
 from services.domain.money import format_minor
 from services.entrypoints.settings import Settings
 from services.runtime import progress
+from services.statements import reports
 
 COOKIE = "splitbook_token"
 PAGE = 50
@@ -185,21 +186,19 @@ def register_console(app: FastAPI, settings: Settings, connection: Callable,
         return page(request, "seller.html", op, title="Sellers", active="Sellers", seller_id=seller_id,
                     balances=balances, statement=statement, start=start, end=end)
 
-    sales_views = {"category": ["category"], "region": ["region"], "channel": ["channel"], "seller": ["seller_id"],
-                   "category,region": ["category", "region"], "settlement_date": ["settlement_date"]}
+    sales_views = ("category,region", "category", "region", "channel", "seller", "settlement_date")
 
     @app.get("/console/sales", response_class=HTMLResponse, include_in_schema=False)
     def sales(request: Request, by: str = "category,region") -> Response:
         op = who(request)
         end = _day(request.query_params.get("to")) or datetime.now(timezone.utc).date()
         start = _day(request.query_params.get("from")) or end - timedelta(days=60)
-        dims = sales_views.get(by, sales_views["category,region"])
+        by = by if by in sales_views else sales_views[0]
+        dims = reports.sales_dimensions(by)
         with connection() as conn:
             rows = reporting.sales_by(conn, dims, start, end, None)
-        headers = [d.removesuffix("_id").replace("_", " ") for d in dims] + [
-            "currency", "seller orders", "gross sales", "refunds", "net sales", "net platform fees", "take rate"]
         return page(request, "sales.html", op, title="Sales", active="Sales", rows=rows, dims=len(dims),
-                    headers=headers, by=",".join(d.removesuffix("_id") for d in dims), start=start, end=end,
+                    headers=[*reports.sales_headers(dims)[:-1], "take rate"], by=by,  # (shown in %) start=start, end=end,
                     choices=[(k, k.replace(",", " and ").replace("_", " ")) for k in sales_views])
 
     @app.get("/console/close", response_class=HTMLResponse, include_in_schema=False)
